@@ -1,0 +1,3 @@
+export * from "./model";
+export * from "./problems";
+export { loadCatalog, checkPromotionTree, type CatalogResult } from "./catalog";

@@ -1,0 +1,99 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { loadCatalog, type CatalogResult } from "../catalog/catalog";
+import { formatProblem, type Problem } from "../catalog/problems";
+import { ConfigError, policyOf, readStackConfigFile, type StackConfig } from "../config";
+
+/** The folder holding Pulumi.yaml and the stack files. */
+export const PROJECT_DIR = path.resolve(__dirname, "../..");
+
+/** Exit codes shared by the offline commands. */
+export const EXIT = { ok: 0, errors: 1, usage: 2, protectedDelete: 3 } as const;
+
+export class UsageError extends Error {}
+
+export interface FlagSpec {
+  /** flags that take a value */
+  values: string[];
+  /** flags without a value */
+  switches?: string[];
+  /** flags that may repeat, collecting every value that follows until the next flag */
+  lists?: string[];
+}
+
+export interface ParsedFlags {
+  values: Map<string, string>;
+  switches: Set<string>;
+  lists: Map<string, string[]>;
+}
+
+export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
+  const out: ParsedFlags = { values: new Map(), switches: new Set(), lists: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const name = flag.replace(/^--/, "");
+    if (!flag.startsWith("--")) throw new UsageError(`unexpected argument "${arg}"`);
+    if (spec.switches?.includes(name)) {
+      out.switches.add(name);
+    } else if (spec.values.includes(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      out.values.set(name, value);
+    } else if (spec.lists?.includes(name)) {
+      const items = out.lists.get(name) ?? [];
+      if (inline !== undefined) items.push(inline);
+      while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--")) items.push(argv[++i]!);
+      if (items.length === 0) throw new UsageError(`${flag} needs at least one value`);
+      out.lists.set(name, items);
+    } else {
+      throw new UsageError(`unknown flag ${flag}`);
+    }
+  }
+  return out;
+}
+
+export interface Loaded {
+  stack: string;
+  config: StackConfig;
+  catalogDir: string;
+  result: CatalogResult;
+}
+
+/** Reads the stack configuration and the catalog, as the Pulumi program does. */
+export function loadForCommand(flags: ParsedFlags): Loaded {
+  const stack = flags.values.get("stack") ?? "prod";
+  const config = readStackConfigFile(PROJECT_DIR, stack);
+  const catalogDir = path.resolve(flags.values.get("catalog") ?? path.join(PROJECT_DIR, config.catalogDir));
+  if (!fs.existsSync(catalogDir) || !fs.statSync(catalogDir).isDirectory()) {
+    throw new UsageError(`catalog folder ${catalogDir} does not exist`);
+  }
+  return { stack, config, catalogDir, result: loadCatalog(catalogDir, policyOf(config)) };
+}
+
+export function printProblems(problems: Problem[]): void {
+  if (problems.length > 0) process.stderr.write(problems.map(formatProblem).join("\n") + "\n");
+}
+
+export function countLine(problems: Problem[]): string {
+  const errors = problems.filter((p) => p.severity === "error").length;
+  const warnings = problems.filter((p) => p.severity === "warning").length;
+  return `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`;
+}
+
+/** Runs a command body and turns failures into the documented exit codes. */
+export function runCommand(usage: string, body: () => number): void {
+  let code: number;
+  try {
+    code = body();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\nusage: ${usage}\n`);
+      code = EXIT.usage;
+    } else if (e instanceof ConfigError) {
+      printProblems(e.problems);
+      code = EXIT.errors;
+    } else throw e;
+  }
+  process.exitCode = code;
+}
