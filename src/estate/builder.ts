@@ -1,0 +1,80 @@
+import {
+  COMPONENT,
+  urnOf,
+  type ArgsByType,
+  type ComponentDeclaration,
+  type ComponentType,
+  type Declaration,
+  type Ref,
+  type ResourceDeclaration,
+  type ResourceType,
+  type WithRefs,
+} from "./declaration";
+
+export const PULUMI_PROJECT = "k8s-infra-staging";
+
+export interface ResourceOptions {
+  parent: ComponentDeclaration;
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  dependsOn?: { urn: string }[];
+}
+
+/** Collects declarations in creation order; the one place that turns names into URNs. */
+export class EstateBuilder {
+  private readonly byUrn = new Map<string, Declaration>();
+
+  constructor(readonly stack: string) {}
+
+  get declarations(): Declaration[] {
+    return [...this.byUrn.values()];
+  }
+
+  component(type: ComponentType, name: string, inputs: Record<string, string>): ComponentDeclaration {
+    const urn = urnOf(this.stack, PULUMI_PROJECT, type, name);
+    const decl: ComponentDeclaration = { urn, type, name, parent: null, protect: false, retainOnDelete: false, dependsOn: [], inputs };
+    this.add(decl);
+    return decl;
+  }
+
+  resource<T extends ResourceType>(type: T, name: string, inputs: WithRefs<ArgsByType[T]>, opts: ResourceOptions): ResourceDeclaration & { type: T } {
+    const urn = urnOf(this.stack, PULUMI_PROJECT, type, name, opts.parent);
+    const existing = this.byUrn.get(urn);
+    if (existing) {
+      // Additive IAM may be asked for twice (a catalog `iam` entry repeating a default grant): declare it once.
+      if (JSON.stringify(existing.inputs) === JSON.stringify(inputs)) return existing as ResourceDeclaration & { type: T };
+      throw new Error(`two different declarations share the name ${urn}`);
+    }
+    const decl = {
+      urn,
+      type,
+      name,
+      parent: opts.parent.urn,
+      protect: opts.protect ?? false,
+      retainOnDelete: opts.retainOnDelete ?? false,
+      dependsOn: [...new Set((opts.dependsOn ?? []).map((d) => d.urn))].sort(),
+      inputs,
+    } as ResourceDeclaration & { type: T };
+    this.add(decl);
+    return decl;
+  }
+
+  get(urn: string): Declaration | undefined {
+    return this.byUrn.get(urn);
+  }
+
+  has(type: ResourceType, name: string, parent: ComponentDeclaration): boolean {
+    return this.byUrn.has(urnOf(this.stack, PULUMI_PROJECT, type, name, parent));
+  }
+
+  private add(decl: Declaration): void {
+    if (this.byUrn.has(decl.urn)) throw new Error(`two declarations share the name ${decl.urn}`);
+    this.byUrn.set(decl.urn, decl);
+  }
+}
+
+export function ref(decl: { urn: string }, output: string): Ref {
+  return { ref: decl.urn, output };
+}
+
+export { COMPONENT };
