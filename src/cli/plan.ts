@@ -1,12 +1,33 @@
 import * as fs from "node:fs";
 import { buildEstate } from "../estate/estate";
-import { toPlan } from "../estate/plan";
-import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand } from "./common";
+import { toPlan, type Plan } from "../estate/plan";
+import { diffPlans } from "../review/diff";
+import { renderListing } from "../review/listing";
+import { renderMarkdown } from "../review/markdown";
+import { renderDiff } from "../review/render-diff";
+import { styleFor } from "../review/style";
+import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, UsageError } from "./common";
 
-const USAGE = "npm run plan -- [--catalog DIR] [--stack NAME] [--json FILE]";
+const USAGE = "npm run plan -- [--catalog DIR] [--stack NAME] [--json FILE] [--diff BASE.json] [--markdown FILE]";
+
+function readPlan(file: string): Plan {
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`cannot read the base plan ${file}: ${(e as Error).message}`);
+  }
+  const plan = data as Partial<Plan>;
+  if (typeof plan?.stack !== "string" || !Array.isArray(plan.resources)) {
+    throw new UsageError(`${file} is not a plan written by npm run plan -- --json`);
+  }
+  return plan as Plan;
+}
 
 runCommand(USAGE, () => {
-  const flags = parseFlags(process.argv.slice(2), { values: ["catalog", "stack", "json"] });
+  const flags = parseFlags(process.argv.slice(2), { values: ["catalog", "stack", "json", "diff", "markdown"] });
+  const basePath = flags.values.get("diff");
+  const base = basePath ? readPlan(basePath) : undefined;
   const { stack, config, result } = loadForCommand(flags);
   printProblems(result.problems);
   if (!result.catalog) {
@@ -15,12 +36,20 @@ runCommand(USAGE, () => {
   }
   const estate = buildEstate(result.catalog, config, stack);
   const plan = toPlan(estate);
-  const out = flags.values.get("json");
-  if (out) {
-    fs.writeFileSync(out, JSON.stringify(plan, null, 1) + "\n");
-    process.stdout.write(`${plan.resources.length} resources in ${estate.projects.length} staging projects written to ${out}\n`);
-  } else {
-    process.stdout.write(`${plan.resources.length} resources in ${estate.projects.length} staging projects\n`);
+  const style = styleFor(process.stdout);
+
+  const jsonOut = flags.values.get("json");
+  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(plan, null, 1) + "\n");
+
+  const diff = diffPlans(base ?? { stack, resources: [] }, plan);
+  const mdOut = flags.values.get("markdown");
+  if (mdOut) {
+    const title = base ? `Staging estate: changes on stack ${stack}` : `Staging estate: full plan of stack ${stack}`;
+    fs.writeFileSync(mdOut, renderMarkdown(diff, title));
   }
-  return EXIT.ok;
+
+  if (base) process.stdout.write(renderDiff(diff, style));
+  else if (!jsonOut) process.stdout.write(renderListing(estate, style));
+  else process.stdout.write(`${plan.resources.length} resources in ${estate.projects.length} staging projects written to ${jsonOut}\n`);
+  return base && diff.protectedDeletes.length > 0 ? EXIT.protectedDelete : EXIT.ok;
 });
