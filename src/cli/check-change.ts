@@ -1,0 +1,53 @@
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { checkChangeRules, type TouchedFile } from "../review/change-rules";
+import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, UsageError } from "./common";
+
+const USAGE = "npm run check-change -- (--base REF | --files [A:|M:|D:]PATH...) [--catalog DIR] [--stack NAME]";
+
+function git(cwd: string, args: string[]): string {
+  try {
+    return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    throw new UsageError(`git ${args.join(" ")} failed: ${String((e as { stderr?: string }).stderr ?? e).trim()}`);
+  }
+}
+
+/** Files the change touches, relative to the catalog folder; files outside it are not the catalog's. */
+function touchedFiles(flags: ReturnType<typeof parseFlags>, catalogDir: string): TouchedFile[] {
+  const base = flags.values.get("base");
+  const listed = flags.lists.get("files");
+  if ((base === undefined) === (listed === undefined)) throw new UsageError("give exactly one of --base REF or --files PATH...");
+  const top = base !== undefined ? git(catalogDir, ["rev-parse", "--show-toplevel"]).trim() : process.cwd();
+  const raw: { status: string; path: string }[] = [];
+  if (base !== undefined) {
+    for (const line of git(top, ["diff", "--name-status", "--no-renames", `${base}...HEAD`]).split("\n")) {
+      if (!line.trim()) continue;
+      const [status, file] = line.split("\t");
+      raw.push({ status: status!.charAt(0), path: path.join(top, file!) });
+    }
+  } else {
+    for (const item of listed!) {
+      const m = /^([AMD]):(.*)$/.exec(item);
+      raw.push({ status: m ? m[1]! : "M", path: path.resolve(m ? m[2]! : item) });
+    }
+  }
+  return raw
+    .map((f) => ({ status: f.status as TouchedFile["status"], path: path.relative(catalogDir, f.path).split(path.sep).join("/") }))
+    .filter((f) => !f.path.startsWith("..") && ["A", "M", "D"].includes(f.status));
+}
+
+runCommand(USAGE, () => {
+  const flags = parseFlags(process.argv.slice(2), { values: ["base", "catalog", "stack"], lists: ["files"] });
+  const { catalogDir, result } = loadForCommand(flags);
+  const files = touchedFiles(flags, catalogDir);
+  const violations = checkChangeRules(files, catalogDir);
+  for (const v of violations) process.stderr.write(`error: ${v.files.join(", ")}: ${v.rule}\n`);
+  printProblems(result.problems);
+  if (!result.catalog) process.stderr.write(`error: the catalog at HEAD does not validate (${countLine(result.problems)})\n`);
+  const failed = violations.length + (result.catalog ? 0 : 1);
+  process.stdout.write(
+    `${files.length} catalog file${files.length === 1 ? "" : "s"} changed; ${violations.length} rule violation${violations.length === 1 ? "" : "s"}; catalog ${result.catalog ? "valid" : "invalid"}\n`,
+  );
+  return failed ? EXIT.errors : EXIT.ok;
+});
