@@ -75,10 +75,9 @@ export function decode<S extends z.ZodType>(
     let message: string;
     if (iss.code === "invalid_type") {
       const expected = EXPECTED[iss.expected] ?? iss.expected;
-      message =
-        input === undefined
-          ? `${label} is required`
-          : `${label} must be ${expected}, not ${describeValue(input)}`;
+      // A schema's own wording ("must be a whole number") beats the generic type name.
+      const must = iss.message.startsWith("must ") ? iss.message : `must be ${expected}`;
+      message = input === undefined ? `${label} is required` : `${label} ${must}, not ${describeValue(input)}`;
     } else {
       message = iss.message.includes(label) ? iss.message : `${label} ${iss.message}`;
     }

@@ -12,6 +12,11 @@ import {
   STAGING_PREFIX,
 } from "./rules";
 import { InfraFileSchema, type CleanupSchema } from "./schemas";
+
+/** Service account ids are at most 30 characters: a repository name is cut to 27 before `-sa`. */
+export function buildAccountId(repo: string): string {
+  return `${repo.slice(0, 27)}-sa`;
+}
 import type { PathKey, YamlFile } from "./yaml";
 
 export const PROJECTS_PATH = ["infra", "staging", "projects"] as const;
@@ -75,9 +80,16 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
         err([id, "writers"], `writers applies to a dedicated project; for the shared project ${id} set writers on each repository`, "key");
       const repoEntries = Object.entries(entry.repositories);
       if (repoEntries.length === 0) err([id, "repositories"], `repositories of ${id} is empty; list at least one repository`, "key");
+      const accounts = new Map<string, string>();
       const repositories: SharedRepository[] = repoEntries.map(([repo, r]) => {
         const rp = repositoryIdProblem(repo);
         if (rp) err([id, "repositories", repo], rp, "key");
+        else if (repo.length < 3) err([id, "repositories", repo], `repository name "${repo}" must have at least 3 characters: its build account "${repo}-sa" needs 6`, "key");
+        const account = buildAccountId(repo);
+        const clash = accounts.get(account);
+        if (clash !== undefined)
+          err([id, "repositories", repo], `repositories "${clash}" and "${repo}" would share the build account ${account} (names are cut to 27 characters); rename one`, "key");
+        accounts.set(account, repo);
         const writers = r?.writers ?? `k8s-infra-staging-${repo}@${policy.domain}`;
         if (r?.writers !== undefined) {
           const ep = emailProblem(r.writers);

@@ -2,6 +2,9 @@ import type { StackConfig } from "../config";
 import { COMPONENT, type EstateBuilder } from "./builder";
 import type { PromoterGrantSummary } from "./summary";
 
+/** Name of the component that holds the promoter's production grants. */
+export const PROMOTER_NAME = "image-promoter";
+
 const AR_ROOT = /^([a-z0-9-]+)-docker\.pkg\.dev\/([a-z][a-z0-9-]{4,28}[a-z0-9])\/([a-z][a-z0-9-]*)$/;
 
 export function parseRegistryRoot(root: string): { location: string; project: string; repository: string } {
@@ -15,7 +18,7 @@ export function parseRegistryRoot(root: string): { location: string; project: st
  * root, not per subproject. (Its read access is granted on each staging repository.)
  */
 export function declarePromoterAccess(b: EstateBuilder, config: StackConfig): PromoterGrantSummary[] {
-  const component = b.component(COMPONENT.promoter, "image-promoter", { serviceAccount: config.promoterServiceAccount });
+  const component = b.component(COMPONENT.promoter, PROMOTER_NAME, { serviceAccount: config.promoterServiceAccount });
   const member = `serviceAccount:${config.promoterServiceAccount}`;
   const role = "roles/artifactregistry.writer";
   return [...config.productionRegistries].sort().map((root) => {

@@ -1,3 +1,4 @@
+import { buildAccountId } from "../catalog/infra";
 import type { SharedProject } from "../catalog/model";
 import type { StackConfig } from "../config";
 import { COMPONENT, ref, type EstateBuilder } from "./builder";
@@ -27,10 +28,7 @@ export const SHARED_APIS = [
   "storage-api.googleapis.com",
 ];
 
-/** Service account ids are at most 30 characters: the repository name is cut to 27 before `-sa`. */
-export function buildAccountId(repo: string): string {
-  return `${repo.slice(0, 27)}-sa`;
-}
+export { buildAccountId };
 
 /** A shared staging project: one Artifact Registry repository, writers and build account per subproject. */
 export function declareSharedProject(b: EstateBuilder, p: SharedProject, config: StackConfig): ProjectSummary {

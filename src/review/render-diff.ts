@@ -1,3 +1,4 @@
+import { PROMOTER_NAME } from "../estate/promoter-access";
 import { shortType } from "./group";
 import { showValue, type PlanDiff, type ResourceChange } from "./diff";
 import type { Style } from "./style";
@@ -12,7 +13,9 @@ function line(e: ResourceChange, style: Style): string[] {
 export function totalsLine(diff: PlanDiff): string {
   const t = diff.totals;
   const p = diff.protectedDeletes.length;
-  return `${t.creates} to create, ${t.changes} to change, ${t.deletes} to delete${p ? ` (${p} protected)` : ""} in ${diff.projects.length} staging project${diff.projects.length === 1 ? "" : "s"}`;
+  const staging = diff.projects.filter((x) => x.project !== PROMOTER_NAME).length;
+  const promoter = staging < diff.projects.length ? " and the image promoter" : "";
+  return `${t.creates} to create, ${t.changes} to change, ${t.deletes} to delete${p ? ` (${p} protected)` : ""} in ${staging} staging project${staging === 1 ? "" : "s"}${promoter}`;
 }
 
 /** The terminal diff: protected deletions first, then each project's creates, changes and deletes. */
