@@ -34,6 +34,9 @@ runCommand(USAGE, () => {
     process.stdout.write(countLine(result.problems) + "; nothing is planned\n");
     return EXIT.errors;
   }
+  if (base && base.stack !== stack) {
+    throw new UsageError(`${basePath} is a plan of stack ${base.stack}, not ${stack}; compare plans of the same stack`);
+  }
   const estate = buildEstate(result.catalog, config, stack);
   const plan = toPlan(estate);
   const style = styleFor(process.stdout);

@@ -34,7 +34,10 @@ export function deployStaging(): { estate: Estate; resources: Map<string, pulumi
   const config = configFromEngine();
   const catalogDir = path.resolve(PROJECT_DIR, config.catalogDir);
   const { catalog, problems } = loadCatalog(catalogDir, policyOf(config));
-  for (const p of problems) if (p.severity !== "error") pulumi.log.info(formatProblem(p));
+  for (const p of problems) {
+    if (p.severity === "warning") pulumi.log.warn(formatProblem(p));
+    else if (p.severity === "note") pulumi.log.info(formatProblem(p));
+  }
   if (!catalog) throw new CatalogError(problems);
   const estate = buildEstate(catalog, config, pulumi.getStack());
   const resources = materialise(estate.declarations);
