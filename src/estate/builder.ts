@@ -23,6 +23,8 @@ export interface ResourceOptions {
 /** Collects declarations in creation order; the one place that turns names into URNs. */
 export class EstateBuilder {
   private readonly byUrn = new Map<string, Declaration>();
+  /** IAM members that are declared here (writers groups): a grant to one waits for it. */
+  private readonly declaredMembers = new Map<string, string>();
 
   constructor(readonly stack: string) {}
 
@@ -52,11 +54,22 @@ export class EstateBuilder {
       parent: opts.parent.urn,
       protect: opts.protect ?? false,
       retainOnDelete: opts.retainOnDelete ?? false,
-      dependsOn: [...new Set((opts.dependsOn ?? []).map((d) => d.urn))].sort(),
+      dependsOn: [...new Set([...(opts.dependsOn ?? []).map((d) => d.urn), ...this.memberDependency(inputs)])].sort(),
       inputs,
     } as ResourceDeclaration & { type: T };
     this.add(decl);
     return decl;
+  }
+
+  /** Grants to `member` will depend on `decl` (GCP refuses a grant to a group that does not exist yet). */
+  declareMember(member: string, decl: { urn: string }): void {
+    this.declaredMembers.set(member, decl.urn);
+  }
+
+  private memberDependency(inputs: object): string[] {
+    const member = (inputs as { member?: unknown }).member;
+    const urn = typeof member === "string" ? this.declaredMembers.get(member) : undefined;
+    return urn ? [urn] : [];
   }
 
   get(urn: string): Declaration | undefined {

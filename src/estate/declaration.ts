@@ -45,6 +45,7 @@ export const COMPONENT = {
   dedicated: "k8s-infra:staging:DedicatedStagingProject",
   shared: "k8s-infra:staging:SharedStagingProject",
   promoter: "k8s-infra:staging:PromoterAccess",
+  writersGroups: "k8s-infra:staging:WritersGroups",
 } as const;
 export type ComponentType = (typeof COMPONENT)[keyof typeof COMPONENT];
 

@@ -1,12 +1,12 @@
 import type { Catalog } from "../catalog/model";
 import type { StackConfig } from "../config";
-import { EstateBuilder } from "./builder";
+import { COMPONENT, EstateBuilder } from "./builder";
 import { declareDedicatedProject } from "./dedicated-project";
-import type { ComponentDeclaration, Declaration } from "./declaration";
+import type { Declaration } from "./declaration";
 import { declarePromoterAccess } from "./promoter-access";
 import { declareSharedProject } from "./shared-project";
 import type { ProjectSummary, PromoterGrantSummary } from "./summary";
-import { declareWritersGroup, isDeclaredGroup } from "./writers-group";
+import { declareWritersGroup, isDeclaredGroup, WRITERS_GROUPS_NAME } from "./writers-group";
 
 export interface Estate {
   stack: string;
@@ -20,20 +20,20 @@ export interface Estate {
 export function buildEstate(catalog: Catalog, config: StackConfig, stack: string): Estate {
   if (catalog.projects.length === 0) throw new Error("the catalog lists no staging project; refusing to declare an empty estate");
   const b = new EstateBuilder(stack);
-  const groups = new Map(catalog.groups.map((g) => [g.email, g]));
-  const declaredGroups = new Set<string>();
-  const projects: ProjectSummary[] = [];
-
-  for (const p of catalog.projects) {
-    const summary = p.kind === "dedicated" ? declareDedicatedProject(b, p, config) : declareSharedProject(b, p, config);
-    const component = b.get(summary.component) as ComponentDeclaration;
-    for (const email of summary.writersGroups) {
-      if (!isDeclaredGroup(email, config) || declaredGroups.has(email)) continue;
-      declaredGroups.add(email);
-      declareWritersGroup(b, component, email, groups.get(email), config);
-    }
-    projects.push(summary);
+  // Groups first, under one fixed component: their URNs never depend on which project uses them,
+  // and every grant to a group can wait for it.
+  const entries = new Map(catalog.groups.map((g) => [g.email, g]));
+  const used = new Set(
+    catalog.projects.flatMap((p) => (p.kind === "dedicated" ? [p.writers] : p.repositories.map((r) => r.writers))),
+  );
+  const groupEmails = [...used].filter((email) => isDeclaredGroup(email, config)).sort();
+  if (groupEmails.length > 0) {
+    const component = b.component(COMPONENT.writersGroups, WRITERS_GROUPS_NAME, { domain: config.domain });
+    for (const email of groupEmails) declareWritersGroup(b, component, email, entries.get(email), config);
   }
+  const projects: ProjectSummary[] = catalog.projects.map((p) =>
+    p.kind === "dedicated" ? declareDedicatedProject(b, p, config) : declareSharedProject(b, p, config),
+  );
   const promoterGrants = declarePromoterAccess(b, config);
   return { stack, declarations: b.declarations, projects, promoterGrants };
 }

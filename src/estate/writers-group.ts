@@ -4,6 +4,9 @@ import type { StackConfig } from "../config";
 import { ref, type EstateBuilder } from "./builder";
 import type { ComponentDeclaration, Deferred } from "./declaration";
 
+/** Name of the component that holds every declared writers group. */
+export const WRITERS_GROUPS_NAME = "writers-groups";
+
 export const DISCUSSION_FORUM_LABEL = "cloudidentity.googleapis.com/groups.discussion_forum";
 
 /** Only `k8s-infra-staging-*` groups of the domain are declared here; any other writers group is only referenced. */
@@ -39,6 +42,7 @@ export function declareWritersGroup(
     },
     { parent },
   );
+  b.declareMember(`group:${email}`, g);
   const managers = new Set(entry?.managers ?? []);
   const everyone = [...new Set([...(entry?.managers ?? []), ...(entry?.members ?? [])])].sort();
   for (const member of everyone) {

@@ -72,6 +72,11 @@ export function renderListing(estate: Estate, style: Style): string {
     const grants = [...roles].sort(([a], [b]) => (a < b ? -1 : 1)).map(([role, n]) => `${role.replace(/^roles\//, "")} ×${n}`);
     lines.push(`  grants      ${grants.join(", ")}`);
   }
+  if (declaredGroups.size > 0) {
+    const total = [...members.values()].reduce((a, n) => a + n, 0);
+    lines.push(style.bold("writers groups"));
+    lines.push(`  declares    ${plural(declaredGroups.size, "Cloud Identity group")} with ${plural(total, "membership")}`);
+  }
   lines.push(style.bold("image promoter"));
   lines.push(`  writes      ${plural(estate.promoterGrants.length, "production root")} (${[...new Set(estate.promoterGrants.map((g) => g.role))].join(", ")})`);
   lines.push("");

@@ -1,4 +1,5 @@
 import { PROMOTER_NAME } from "../estate/promoter-access";
+import { WRITERS_GROUPS_NAME } from "../estate/writers-group";
 import { shortType } from "./group";
 import { showValue, type PlanDiff, type ResourceChange } from "./diff";
 import type { Style } from "./style";
@@ -13,8 +14,12 @@ function line(e: ResourceChange, style: Style): string[] {
 export function totalsLine(diff: PlanDiff): string {
   const t = diff.totals;
   const p = diff.protectedDeletes.length;
-  const staging = diff.projects.filter((x) => x.project !== PROMOTER_NAME).length;
-  const promoter = staging < diff.projects.length ? " and the image promoter" : "";
+  const staging = diff.projects.filter((x) => x.project !== PROMOTER_NAME && x.project !== WRITERS_GROUPS_NAME).length;
+  const others = [
+    diff.projects.some((x) => x.project === WRITERS_GROUPS_NAME) ? "the writers groups" : "",
+    diff.projects.some((x) => x.project === PROMOTER_NAME) ? "the image promoter" : "",
+  ].filter(Boolean);
+  const promoter = others.length ? ` and ${others.join(" and ")}` : "";
   return `${t.creates} to create, ${t.changes} to change, ${t.deletes} to delete${p ? ` (${p} protected)` : ""} in ${staging} staging project${staging === 1 ? "" : "s"}${promoter}`;
 }
 
