@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkChangeRules, type TouchedFile } from "../review/change-rules";
 import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, UsageError } from "./common";
@@ -18,7 +19,9 @@ function touchedFiles(flags: ReturnType<typeof parseFlags>, catalogDir: string):
   const base = flags.values.get("base");
   const listed = flags.lists.get("files");
   if ((base === undefined) === (listed === undefined)) throw new UsageError("give exactly one of --base REF or --files PATH...");
-  const top = base !== undefined ? git(catalogDir, ["rev-parse", "--show-toplevel"]).trim() : process.cwd();
+  // git answers with real paths: compare real paths, or a symlinked checkout would hide every change.
+  const root = fs.realpathSync(catalogDir);
+  const top = base !== undefined ? fs.realpathSync(git(catalogDir, ["rev-parse", "--show-toplevel"]).trim()) : process.cwd();
   const raw: { status: string; path: string }[] = [];
   if (base !== undefined) {
     for (const line of git(top, ["diff", "--name-status", "--no-renames", `${base}...HEAD`]).split("\n")) {
@@ -29,11 +32,12 @@ function touchedFiles(flags: ReturnType<typeof parseFlags>, catalogDir: string):
   } else {
     for (const item of listed!) {
       const m = /^([AMD]):(.*)$/.exec(item);
-      raw.push({ status: m ? m[1]! : "M", path: path.resolve(m ? m[2]! : item) });
+      const file = path.resolve(m ? m[2]! : item);
+      raw.push({ status: m ? m[1]! : "M", path: fs.existsSync(file) ? fs.realpathSync(file) : path.join(fs.realpathSync(path.dirname(file)), path.basename(file)) });
     }
   }
   return raw
-    .map((f) => ({ status: f.status as TouchedFile["status"], path: path.relative(catalogDir, f.path).split(path.sep).join("/") }))
+    .map((f) => ({ status: f.status as TouchedFile["status"], path: path.relative(root, f.path).split(path.sep).join("/") }))
     .filter((f) => !f.path.startsWith("..") && ["A", "M", "D"].includes(f.status));
 }
 

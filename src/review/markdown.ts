@@ -1,14 +1,45 @@
 import { shortType } from "./group";
-import { showValue, type PlanDiff } from "./diff";
+import { showValue, type PlanDiff, type ProjectDiff } from "./diff";
 import { totalsLine } from "./render-diff";
 
-/** Lines per project section before it is cut: GitHub comments stop at 65,536 characters. */
+/** GitHub refuses comments over 65,536 characters: the details stop before that. */
+const COMMENT_LIMIT = 65_536;
+const RESERVE = 600;
+/** Lines per project section before it is cut. */
 const MAX_LINES_PER_PROJECT = 120;
-const MAX_PROJECT_SECTIONS = 150;
+const MAX_LINE = 300;
 
 const code = (s: string) => "`" + s.replace(/`/g, "'") + "`";
+const cut = (s: string) => (s.length > MAX_LINE ? s.slice(0, MAX_LINE - 3) + "..." : s);
 
-/** A pull-request comment: a summary table, then each project's details in a collapsible section. */
+function section(p: ProjectDiff): string {
+  const lines: string[] = [];
+  for (const e of p.entries) {
+    const label = `${shortType(e.resource.type)} ${e.resource.name}`;
+    if (e.kind === "create") lines.push(cut(`+ ${label}`));
+    else if (e.kind === "delete") lines.push(cut(`- ${label}${e.resource.protect ? "  [protected]" : ""}`));
+    else {
+      lines.push(cut(`! ${label}`));
+      for (const c of e.changes) lines.push(cut(`!     ${c.field}: ${showValue(c.old)} -> ${showValue(c.new)}`));
+    }
+  }
+  const shown = lines.slice(0, MAX_LINES_PER_PROJECT);
+  if (lines.length > MAX_LINES_PER_PROJECT) shown.push(`# ... ${lines.length - MAX_LINES_PER_PROJECT} more lines: run npm run plan -- --diff locally`);
+  return [
+    `<details><summary><code>${p.project}</code>: +${p.creates} ~${p.changes} -${p.deletes}</summary>`,
+    "",
+    "```diff",
+    ...shown,
+    "```",
+    "",
+    "</details>",
+  ].join("\n");
+}
+
+/**
+ * A pull-request comment: a summary table, then each project's details in a
+ * collapsible section, as many as fit in one GitHub comment.
+ */
 export function renderMarkdown(diff: PlanDiff, title: string): string {
   const out: string[] = [`### ${title}`, ""];
   if (diff.protectedDeletes.length) {
@@ -24,23 +55,15 @@ export function renderMarkdown(diff: PlanDiff, title: string): string {
   out.push(totalsLine(diff), "", "| staging project | creates | changes | deletes |", "|---|---:|---:|---:|");
   for (const p of diff.projects) out.push(`| ${code(p.project)} | ${p.creates || ""} | ${p.changes || ""} | ${p.deletes ? `**${p.deletes}**` : ""} |`);
   out.push("");
-  for (const p of diff.projects.slice(0, MAX_PROJECT_SECTIONS)) {
-    out.push(`<details><summary><code>${p.project}</code>: +${p.creates} ~${p.changes} -${p.deletes}</summary>`, "", "```diff");
-    const lines: string[] = [];
-    for (const e of p.entries) {
-      const label = `${shortType(e.resource.type)} ${e.resource.name}`;
-      if (e.kind === "create") lines.push(`+ ${label}`);
-      else if (e.kind === "delete") lines.push(`- ${label}${e.resource.protect ? "  [protected]" : ""}`);
-      else {
-        lines.push(`! ${label}`);
-        for (const c of e.changes) lines.push(`!     ${c.field}: ${showValue(c.old)} -> ${showValue(c.new)}`);
-      }
-    }
-    out.push(...lines.slice(0, MAX_LINES_PER_PROJECT));
-    if (lines.length > MAX_LINES_PER_PROJECT) out.push(`# ... ${lines.length - MAX_LINES_PER_PROJECT} more lines: run npm run plan -- --diff locally`);
-    out.push("```", "", "</details>");
+  let text = out.join("\n") + "\n";
+  let shown = 0;
+  for (const p of diff.projects) {
+    const s = section(p) + "\n";
+    if (text.length + s.length > COMMENT_LIMIT - RESERVE) break;
+    text += s;
+    shown++;
   }
-  if (diff.projects.length > MAX_PROJECT_SECTIONS)
-    out.push("", `${diff.projects.length - MAX_PROJECT_SECTIONS} more projects are in the table above; run \`npm run plan -- --diff\` for all details.`);
-  return out.join("\n") + "\n";
+  const left = diff.projects.length - shown;
+  if (left > 0) text += `\n${left} more project${left === 1 ? " is" : "s are"} in the table above; run \`npm run plan -- --diff\` for all details.\n`;
+  return text;
 }

@@ -15,12 +15,13 @@ export function totalsLine(diff: PlanDiff): string {
   const t = diff.totals;
   const p = diff.protectedDeletes.length;
   const staging = diff.projects.filter((x) => x.project !== PROMOTER_NAME && x.project !== WRITERS_GROUPS_NAME).length;
-  const others = [
+  const where = [
+    staging > 0 ? `${staging} staging project${staging === 1 ? "" : "s"}` : "",
     diff.projects.some((x) => x.project === WRITERS_GROUPS_NAME) ? "the writers groups" : "",
     diff.projects.some((x) => x.project === PROMOTER_NAME) ? "the image promoter" : "",
   ].filter(Boolean);
-  const promoter = others.length ? ` and ${others.join(" and ")}` : "";
-  return `${t.creates} to create, ${t.changes} to change, ${t.deletes} to delete${p ? ` (${p} protected)` : ""} in ${staging} staging project${staging === 1 ? "" : "s"}${promoter}`;
+  const place = where.length ? ` in ${where.join(", ").replace(/, ([^,]*)$/, " and $1")}` : "";
+  return `${t.creates} to create, ${t.changes} to change, ${t.deletes} to delete${p ? ` (${p} protected)` : ""}${place}`;
 }
 
 /** The terminal diff: protected deletions first, then each project's creates, changes and deletes. */

@@ -1,4 +1,4 @@
-/** Colour only on a terminal, never when piped or with NO_COLOR. */
+/** Colour only on a terminal, never when piped or with a non-empty NO_COLOR (no-color.org). */
 export interface Style {
   add(s: string): string;
   del(s: string): string;
@@ -14,5 +14,5 @@ export const PLAIN: Style = { add: plainText, del: plainText, chg: plainText, bo
 export const COLOUR: Style = { add: wrap("32"), del: wrap("31"), chg: wrap("33"), bold: wrap("1"), dim: wrap("2") };
 
 export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Style {
-  return stream.isTTY && env.NO_COLOR === undefined ? COLOUR : PLAIN;
+  return stream.isTTY && !env.NO_COLOR ? COLOUR : PLAIN;
 }
