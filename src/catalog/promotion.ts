@@ -177,19 +177,25 @@ export function checkOverlaps(promotions: Promotion[], policy: CatalogPolicy, pr
   }
   for (const [key, list] of claims) {
     if (list.length < 2) continue;
-    const owner = new Map<string, { digest: string; claim: Claim }>();
+    // Every earlier claim of a tag is kept: manifests may cover different roots.
+    const owners = new Map<string, { digest: string; claim: Claim }[]>();
     for (const claim of list) {
       const image = claim.p.images[claim.imageIndex]!;
       for (const { digest, tags } of image.digests) {
         tags.forEach((tag, t) => {
-          const prev = owner.get(tag);
-          if (!prev) {
-            owner.set(tag, { digest, claim });
+          const earlier = owners.get(tag);
+          if (!earlier) {
+            owners.set(tag, [{ digest, claim }]);
             return;
           }
-          if (prev.digest === digest || prev.claim.p === claim.p) return;
-          const root = [...claim.roots].find((r) => prev.claim.roots.has(r));
-          if (root === undefined) return;
+          let root: string | undefined;
+          const prev = earlier.find((e) => {
+            if (e.digest === digest || e.claim.p === claim.p) return false;
+            root = [...claim.roots].find((r) => e.claim.roots.has(r));
+            return root !== undefined;
+          });
+          earlier.push({ digest, claim });
+          if (!prev || root === undefined) return;
           const prevFile = prev.claim.p.imagesFile;
           const prevLine = prevFile.at([...prev.claim.p.imagesBase, prev.claim.imageIndex, "dmap", prev.digest], "key").line;
           const f = claim.p.imagesFile;
