@@ -8,6 +8,9 @@ import { YamlFile } from "./catalog/yaml";
 /** The Pulumi project name, and so the namespace of every stack configuration key. */
 export const PROJECT = "k8s-infra-staging";
 
+/** The folder holding Pulumi.yaml and the stack files; the catalog path in the config is relative to it. */
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
 const email = z.email({ error: "must be an email address" });
 const days = z
   .union([z.number(), z.string()])

@@ -124,7 +124,7 @@ function readPromotionTree(folder: CatalogFolder, policy: CatalogPolicy): Promot
       problems.error(rel, START, `${rel} has no images/${dir}/images.yaml; add it (an empty file means no images yet)`);
     }
     if (read && images) {
-      promotions.push({ manifest: read.manifest, manifestFile: file, images: images.set.images, imagesFile: images.file, imagesBase: [] });
+      promotions.push({ manifest: read.manifest, sourceIndex: read.sourceIndex, manifestFile: file, images: images.set.images, imagesFile: images.file, imagesBase: [] });
     }
   }
   for (const [dir, { set }] of imageFiles) {
@@ -138,19 +138,13 @@ function checkSources(promotions: Promotion[], declared: string[], problems: Pro
   for (const p of promotions) {
     const src = p.manifest.source;
     if (!declared.some((r) => src === r || src.startsWith(r + "/"))) {
-      const srcIndex = findSourceIndex(p);
       problems.warning(
         p.manifestFile.file,
-        p.manifestFile.at(["registries", srcIndex, "name"]),
+        p.manifestFile.at(["registries", p.sourceIndex, "name"]),
         `source registry ${src} is not a staging registry this catalog declares`,
       );
     }
   }
-}
-
-function findSourceIndex(p: Promotion): number {
-  const regs = p.manifestFile.value as { registries: { src?: unknown }[] };
-  return regs.registries.findIndex((r) => r.src === true);
 }
 
 /** Reads and validates a whole catalog folder. */
@@ -227,7 +221,7 @@ export function checkPromotionTree(root: string, policy: CatalogPolicy): Problem
       const read = readManifest(plain, ".", policy, problems, "plain");
       if (read?.images) {
         checkOverlaps(
-          [{ manifest: read.manifest, manifestFile: plain, images: read.images, imagesFile: plain, imagesBase: ["images"] }],
+          [{ manifest: read.manifest, sourceIndex: read.sourceIndex, manifestFile: plain, images: read.images, imagesFile: plain, imagesBase: ["images"] }],
           policy,
           problems,
         );

@@ -63,6 +63,8 @@ function placeDestination(name: string, roots: readonly string[]): Placed | unde
 
 export interface ReadManifest {
   manifest: Manifest;
+  /** index of the `src: true` registry, for positions */
+  sourceIndex: number;
   /** images inline, for a plain single-file manifest */
   images?: Image[];
 }
@@ -84,6 +86,7 @@ export function readManifest(
     return undefined;
   }
   const source = sources[0]!.name;
+  const sourceIndex = data.registries.indexOf(sources[0]!);
   const destinations: string[] = [];
   const byRel = new Map<string, Map<string, number>>();
   data.registries.forEach((reg, i) => {
@@ -130,13 +133,14 @@ export function readManifest(
   const manifest: Manifest = { dir, source, destinations };
   if (layout === "plain") {
     const raw = (data as { images: unknown }).images;
-    return { manifest, images: readImages(file, raw, ["images"], problems) };
+    return { manifest, sourceIndex, images: readImages(file, raw, ["images"], problems) };
   }
-  return { manifest };
+  return { manifest, sourceIndex };
 }
 
 export interface Promotion {
   manifest: Manifest;
+  sourceIndex: number;
   manifestFile: YamlFile;
   images: Image[];
   imagesFile: YamlFile;

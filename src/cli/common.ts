@@ -2,10 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadCatalog, type CatalogResult } from "../catalog/catalog";
 import { formatProblem, type Problem } from "../catalog/problems";
-import { ConfigError, policyOf, readStackConfigFile, type StackConfig } from "../config";
+import { ConfigError, policyOf, PROJECT_DIR, readStackConfigFile, type StackConfig } from "../config";
 
-/** The folder holding Pulumi.yaml and the stack files. */
-export const PROJECT_DIR = path.resolve(__dirname, "../..");
+export { PROJECT_DIR };
 
 /** Exit codes shared by the offline commands. */
 export const EXIT = { ok: 0, errors: 1, usage: 2, protectedDelete: 3 } as const;

@@ -1,3 +1,4 @@
+import { PROJECT } from "../config";
 import {
   COMPONENT,
   urnOf,
@@ -11,7 +12,6 @@ import {
   type WithRefs,
 } from "./declaration";
 
-export const PULUMI_PROJECT = "k8s-infra-staging";
 
 export interface ResourceOptions {
   parent: ComponentDeclaration;
@@ -33,14 +33,14 @@ export class EstateBuilder {
   }
 
   component(type: ComponentType, name: string, inputs: Record<string, string>): ComponentDeclaration {
-    const urn = urnOf(this.stack, PULUMI_PROJECT, type, name);
+    const urn = urnOf(this.stack, PROJECT, type, name);
     const decl: ComponentDeclaration = { urn, type, name, parent: null, protect: false, retainOnDelete: false, dependsOn: [], inputs };
     this.add(decl);
     return decl;
   }
 
   resource<T extends ResourceType>(type: T, name: string, inputs: WithRefs<ArgsByType[T]>, opts: ResourceOptions): ResourceDeclaration & { type: T } {
-    const urn = urnOf(this.stack, PULUMI_PROJECT, type, name, opts.parent);
+    const urn = urnOf(this.stack, PROJECT, type, name, opts.parent);
     const existing = this.byUrn.get(urn);
     if (existing) {
       // Additive IAM may be asked for twice (a catalog `iam` entry repeating a default grant): declare it once.
@@ -76,9 +76,6 @@ export class EstateBuilder {
     return this.byUrn.get(urn);
   }
 
-  has(type: ResourceType, name: string, parent: ComponentDeclaration): boolean {
-    return this.byUrn.has(urnOf(this.stack, PULUMI_PROJECT, type, name, parent));
-  }
 
   private add(decl: Declaration): void {
     if (this.byUrn.has(decl.urn)) throw new Error(`two declarations share the name ${decl.urn}`);

@@ -2,12 +2,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadCatalog } from "../catalog/catalog";
 import { CatalogError, formatProblem } from "../catalog/problems";
-import { parseStackConfig, policyOf, PROJECT, type StackConfig } from "../config";
+import { parseStackConfig, policyOf, PROJECT, PROJECT_DIR, type StackConfig } from "../config";
 import { buildEstate, type Estate } from "../estate/estate";
 import { materialise } from "./materialise";
 
-/** The folder holding Pulumi.yaml: the catalog path in the stack configuration is relative to it. */
-const PROJECT_DIR = path.resolve(__dirname, "../..");
 
 /** Reads this project's keys from the engine's configuration; every bad key is named. */
 export function configFromEngine(): StackConfig {
