@@ -16,7 +16,7 @@ import { diffPlans } from "../src/review/diff";
 
 const ROOT = path.resolve(__dirname, "..");
 const config = readStackConfigFile(ROOT, "prod");
-const policy = policyOf(config);
+const policy = policyOf(config, "prod");
 
 const digest = (seed: string) => `sha256:${crypto.createHash("sha256").update(seed).digest("hex")}`;
 

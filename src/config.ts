@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import type { CatalogPolicy } from "./catalog/model";
 import { Problems, START, type Problem } from "./catalog/problems";
+import { detectLayout, expectLayout, LAYOUT_NAMES, LayoutError, type Layout } from "./catalog/layout";
 import { YamlFile } from "./catalog/yaml";
 
 /** The Pulumi project name, and so the namespace of every stack configuration key. */
@@ -10,6 +11,9 @@ export const PROJECT = "k8s-infra-staging";
 
 /** The folder holding Pulumi.yaml and the stack files; the catalog path in the config is relative to it. */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** The stack of the bundled example estate (projects/); every other stack describes a real estate. */
+export const EXAMPLE_STACK = "example";
 
 const email = z.email({ error: "must be an email address" });
 const days = z
@@ -51,7 +55,15 @@ export const StackConfigSchema = z.strictObject(
     releaseViewersGroup: email,
     releaseAdminsGroup: email,
     releaseEditorsGroup: email,
-    catalogDir: z.string().min(1).default("projects"),
+    groupPropagationSeconds: z
+      .union([z.number(), z.string()])
+      .transform((v) => Number(v))
+      .pipe(z.int({ error: "must be a whole number of seconds" }).min(0).max(600, { error: "must be at most 600 seconds" }))
+      .default(60),
+    ciPoolProjectNumber: z.string().regex(/^[0-9]+$/, { error: "must be the numeric project number of the CI cluster's project" }),
+    vulnerabilityScanningAccount: email.optional(),
+    catalogRoot: z.string().min(1, { error: "must name the catalog folder" }).default("projects"),
+    catalogLayout: z.enum(LAYOUT_NAMES, { error: `must be one of ${LAYOUT_NAMES.join(", ")}` }).default("projects"),
   },
   { error: (iss) => (iss.code === "unrecognized_keys" ? "is not a configuration key of this program" : undefined) },
 );
@@ -84,8 +96,11 @@ export function parseStackConfig(raw: Record<string, unknown>): { config?: Stack
   return { issues };
 }
 
-export function policyOf(config: StackConfig): CatalogPolicy {
+/** What the catalog rules need from the configuration of `stack`. */
+export function policyOf(config: StackConfig, stack: string): CatalogPolicy {
   return {
+    organizationId: config.organizationId,
+    exampleEstate: stack === EXAMPLE_STACK,
     domain: config.domain,
     stagingRegion: config.stagingRegion,
     promoterServiceAccount: config.promoterServiceAccount,
@@ -132,4 +147,35 @@ export function readStackConfigFile(projectDir: string, stack: string): StackCon
   }
   if (!config || problems.errorCount > 0) throw new ConfigError(problems.sorted());
   return config;
+}
+
+export interface CatalogLocation {
+  root: string;
+  layout: Layout;
+}
+
+/**
+ * Where the stack's catalog is: `override` (a `--catalog DIR`, any layout, detected)
+ * or the stack's catalogRoot in its catalogLayout. Throws LayoutError with what to do.
+ */
+export function locateCatalog(config: StackConfig, stack: string, override?: string): CatalogLocation {
+  // --catalog is relative to where the command runs; catalogRoot to Pulumi.yaml.
+  const root = override !== undefined ? path.resolve(override) : path.resolve(PROJECT_DIR, config.catalogRoot);
+  let isDir = false;
+  try {
+    isDir = fs.statSync(root).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) {
+    if (override !== undefined) throw new LayoutError(`catalog folder ${root} does not exist or is not a folder`);
+    const how =
+      config.catalogLayout === "k8s.io"
+        ? `clone the upstream repository there (git clone https://github.com/kubernetes/k8s.io ${root}), `
+        : "";
+    throw new LayoutError(
+      `the catalog root of stack ${stack}, ${config.catalogRoot} (${root}), does not exist; ${how}set ${PROJECT}:catalogRoot in Pulumi.${stack}.yaml, or pass --catalog DIR to the offline commands`,
+    );
+  }
+  return { root, layout: override !== undefined ? detectLayout(root) : expectLayout(root, config.catalogLayout) };
 }

@@ -2,12 +2,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCatalog } from "../src/catalog/catalog";
-import { PROD_POLICY, REPO_ROOT, outcomeOf } from "./helpers";
+import { EXAMPLE_POLICY, REPO_ROOT, outcomeOf } from "./helpers";
 
 const CATALOG = path.join(REPO_ROOT, "projects");
 
 describe("the bundled catalog (projects/)", () => {
-  const r = outcomeOf(loadCatalog(CATALOG, PROD_POLICY));
+  const r = outcomeOf(loadCatalog(CATALOG, EXAMPLE_POLICY));
 
   it("validates with no errors and no warnings", () => {
     expect(r.errors).toEqual([]);

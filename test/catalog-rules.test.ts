@@ -19,7 +19,10 @@ const MANIFEST = "manifests/k8s-staging-demo/promoter-manifest.yaml";
 const GROUPS = "groups/sig-demo/groups.yaml";
 const OWNERS = "images/k8s-staging-demo/OWNERS";
 const ROOTS = PROD_POLICY.productionRegistries;
-const ENTRY_KEYS = "managed_by, services, writers, release, iam, repositories, cleanup";
+const ENTRY_KEYS = "managed_by, folderId, services, writers, release, iam, gcrIam, builderAccounts, buckets, buildBucket, repositories, cleanup";
+/** The error for the base project's writers group when groups.yaml lists no entry for it. */
+const DEMO_GROUP_MISSING =
+  "infra.yaml:5:7: error: writers group k8s-infra-staging-demo@kubernetes.io of k8s-staging-demo has no entry in groups/**/groups.yaml; add it there (the groups reconciler deletes every group groups.yaml does not list)";
 
 /** `text` with its 1-based line `n` replaced by `line` (or removed when `line` is null). */
 function withLine(text: string, n: number, line: string | null): string {
@@ -102,6 +105,8 @@ describe("unknown keys", () => {
     const r = check({ [GROUPS]: groupsFile(stagingGroup("demo")) + "    aliases: [demo@kubernetes.io]\n" });
     expect(r.errors).toEqual([
       `${GROUPS}:9:5: error: unknown key "aliases" in groups[0]; allowed keys are: email-id, name, description, settings, owners, managers, members`,
+      // the file does not load, so the demo writers group has no entry
+      DEMO_GROUP_MISSING,
     ]);
   });
 
@@ -136,7 +141,7 @@ describe("unknown keys", () => {
         "    approvers: [dave]",
         "",
       ].join("\n"),
-      [GROUPS]: groupsFile(stagingGroup("demo") + "    managers:\n      - bob@example.com\n"),
+      [GROUPS]: groupsFile(stagingGroup("demo") + "    managers:\n      - bob@example.org\n"),
     });
     expect(r.all).toEqual([]);
     expect(r.result.catalog?.projects[0]).toMatchObject({
@@ -183,7 +188,7 @@ describe("project ids", () => {
   });
 
   it("a well-formed id is accepted", () => {
-    const r = check({ "infra.yaml": infra("k8s-staging-demo:", "k8s-staging-a1-b2:") });
+    const r = check({ "infra.yaml": infra("k8s-staging-demo:", "k8s-staging-a1-b2:"), [GROUPS]: groupsFile(stagingGroup("demo"), stagingGroup("a1-b2")) });
     expect(r.errors).toEqual([]);
     expect(r.result.catalog?.projects.map((p) => [p.id, p.name])).toEqual([
       ["k8s-staging-a1-b2", "a1-b2"],
@@ -225,7 +230,7 @@ describe("shared projects and project extensions", () => {
       "infra.yaml": infra("k8s-staging-demo:", "k8s-staging-images:", "  writers: k8s-infra-staging-images@kubernetes.io", "  repositories:", "    kro:"),
     });
     expect(r.errors).toEqual([
-      "infra.yaml:7:9: error: writers applies to a dedicated project; for the shared project k8s-staging-images set writers on each repository",
+      "infra.yaml:7:9: error: writers applies to a dedicated project; k8s-staging-images has repositories (a shared project): set them per repository",
     ]);
   });
 
@@ -241,7 +246,7 @@ describe("shared projects and project extensions", () => {
   it("a bad repository name is an error at its key", () => {
     const r = check({ "infra.yaml": infra("k8s-staging-demo:", "k8s-staging-images:", "  repositories:", "    Kro_1:") });
     expect(r.errors).toEqual([
-      'infra.yaml:8:11: error: repository name "Kro_1" must be 1 to 63 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen',
+      'infra.yaml:8:11: error: repository name "Kro_1" must be 1 to 63 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen (or one of gcr.io, us.gcr.io, eu.gcr.io, asia.gcr.io)',
     ]);
   });
 
@@ -249,7 +254,7 @@ describe("shared projects and project extensions", () => {
     const r = check({ "infra.yaml": infra("k8s-staging-demo:", "  cleanup:", "    olderThanDays: soon") });
     expect(r.errors).toEqual(["infra.yaml:7:26: error: infra.staging.projects.k8s-staging-demo.cleanup.olderThanDays must be a whole number"]);
     const zero = check({ "infra.yaml": infra("k8s-staging-demo:", "  cleanup:", "    olderThanDays: 0") });
-    expect(zero.errors).toEqual(["infra.yaml:7:26: error: cleanup.olderThanDays must be at least 1"]);
+    expect(zero.errors).toEqual(["infra.yaml:7:26: error: cleanup.olderThanDays must be 1 to 3650 (it is 0)"]);
   });
 
   it("cleanup defaults to the repository retention, and a repository inherits its project's cleanup", () => {
@@ -284,11 +289,11 @@ describe("shared projects and project extensions", () => {
 
   it("a bad iam role and a bad iam member are errors at their lines", () => {
     const r = check({
-      "infra.yaml": infra("k8s-staging-demo:", "  iam:", "    - role: viewer", "      members:", "        - user:alice@example.com", "        - alice@example.com"),
+      "infra.yaml": infra("k8s-staging-demo:", "  iam:", "    - role: viewer", "      members:", "        - user:alice@example.org", "        - alice@example.org"),
     });
     expect(r.errors).toEqual([
       'infra.yaml:7:19: error: role "viewer" must be "roles/<name>" or a custom role "projects/<id>/roles/<name>"',
-      'infra.yaml:10:17: error: IAM member "alice@example.com" must be "<kind>:<id>" with kind one of user, group, serviceAccount, domain, principal, principalSet',
+      'infra.yaml:10:17: error: IAM member "alice@example.org" must be user:, group: or serviceAccount: with an email, domain: with a domain, or a principal:// or principalSet:// identifier',
     ]);
   });
 
@@ -298,10 +303,28 @@ describe("shared projects and project extensions", () => {
         "k8s-staging-demo:",
         "  iam:",
         "    - role: projects/k8s-staging-demo/roles/pusher",
-        "      members: [user:a@example.com, serviceAccount:b@p.iam.gserviceaccount.com, domain:kubernetes.io, allUsers]",
+        "      members: [user:a@example.org, group:g@kubernetes.io, serviceAccount:b@p.iam.gserviceaccount.com, domain:kubernetes.io]",
+        "    - role: roles/viewer",
+        "      members: [principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/namespace/n]",
       ),
     });
     expect(r.all).toEqual([]);
+  });
+
+  it("allUsers and allAuthenticatedUsers are refused in a project's iam", () => {
+    const r = check({
+      "infra.yaml": infra(
+        "k8s-staging-demo:",
+        "  iam:",
+        "    - role: roles/viewer",
+        "      members: [user:a@example.org, allUsers, allAuthenticatedUsers]",
+      ),
+    });
+    const publicOnly = "public access is only granted by the program, to read staging registries and buckets";
+    expect(r.errors).toEqual([
+      `infra.yaml:8:43: error: IAM member "allUsers" is not allowed here: ${publicOnly}`,
+      `infra.yaml:8:53: error: IAM member "allAuthenticatedUsers" is not allowed here: ${publicOnly}`,
+    ]);
   });
 });
 
@@ -529,9 +552,9 @@ describe("groups.yaml staging groups", () => {
   const reconcile = ["    settings:", '      ReconcileMembers: "true"'];
 
   it("email-id must be the name at the domain", () => {
-    const r = check({ [GROUPS]: demoGroup("  - email-id: k8s-infra-staging-demo@example.com", head[1]!, ...reconcile) });
+    const r = check({ [GROUPS]: demoGroup("  - email-id: k8s-infra-staging-demo@example.org", head[1]!, ...reconcile) });
     expect(r.errors).toEqual([
-      `${GROUPS}:2:15: error: email-id "k8s-infra-staging-demo@example.com" must be "k8s-infra-staging-demo@kubernetes.io" (the name at the domain)`,
+      `${GROUPS}:2:15: error: email-id "k8s-infra-staging-demo@example.org" must be "k8s-infra-staging-demo@kubernetes.io" (the name at the domain)`,
     ]);
   });
 
@@ -544,7 +567,7 @@ describe("groups.yaml staging groups", () => {
   });
 
   it("a staging group must not have owners", () => {
-    const r = check({ [GROUPS]: demoGroup(...head, ...reconcile, "    owners:", "      - alice@example.com") });
+    const r = check({ [GROUPS]: demoGroup(...head, ...reconcile, "    owners:", "      - alice@example.org") });
     expect(r.errors).toEqual([`${GROUPS}:7:7: error: staging group k8s-infra-staging-demo must not have owners; list them as managers`]);
   });
 
@@ -562,14 +585,22 @@ describe("groups.yaml staging groups", () => {
 
   it("an unquoted ReconcileMembers: true is a type error", () => {
     const r = check({ [GROUPS]: demoGroup(...head, "    settings:", "      ReconcileMembers: true") });
-    expect(r.errors).toEqual([`${GROUPS}:5:25: error: groups[0].settings.ReconcileMembers must be text, not the boolean true`]);
+    expect(r.errors).toEqual([
+      `${GROUPS}:5:25: error: groups[0].settings.ReconcileMembers must be text, not the boolean true`,
+      // the file does not load, so the demo writers group has no entry
+      DEMO_GROUP_MISSING,
+    ]);
   });
 
   it("an email listed twice in a group is an error at the second", () => {
     const r = check({
-      [GROUPS]: demoGroup(...head, ...reconcile, "    managers:", "      - bob@example.com", "    members:", "      - alice@example.com", "      - Bob@example.com"),
+      [GROUPS]: demoGroup(...head, ...reconcile, "    managers:", "      - bob@example.org", "    members:", "      - alice@example.org", "      - Bob@example.org"),
     });
-    expect(r.errors).toEqual([`${GROUPS}:10:9: error: Bob@example.com appears twice in k8s-infra-staging-demo (also in managers); list each person once`]);
+    expect(r.errors).toEqual([
+      `${GROUPS}:10:9: error: Bob@example.org appears twice in k8s-infra-staging-demo (also in managers); list each person once`,
+      // capitals are an error of their own
+      `${GROUPS}:10:9: error: members entry Bob@example.org must be written in lowercase (bob@example.org): addresses are compared in lowercase`,
+    ]);
   });
 
   it("a member that is not an email address is an error", () => {
@@ -585,7 +616,7 @@ describe("groups.yaml staging groups", () => {
 
   it("groups not named k8s-infra-staging-* are ignored (owners there are fine)", () => {
     const r = check({
-      [GROUPS]: groupsFile(stagingGroup("demo")) + "  - email-id: sig-demo-leads@kubernetes.io\n    name: sig-demo-leads\n    owners: [alice@example.com]\n",
+      [GROUPS]: groupsFile(stagingGroup("demo")) + "  - email-id: sig-demo-leads@kubernetes.io\n    name: sig-demo-leads\n    owners: [alice@example.org]\n",
     });
     expect(r.all).toEqual([]);
     expect(r.result.catalog?.groups.map((g) => g.name)).toEqual(["k8s-infra-staging-demo"]);
@@ -622,12 +653,11 @@ describe("writers groups", () => {
     ]);
   });
 
-  it("a writers group with no groups.yaml entry is a warning", () => {
+  it("a writers group with no groups.yaml entry is an error", () => {
     const r = check({ [GROUPS]: null });
-    expect(r.errors).toEqual([]);
-    expect(r.warnings).toEqual([
-      "infra.yaml:5:7: warning: writers group k8s-infra-staging-demo@kubernetes.io of k8s-staging-demo has no entry in groups/**/groups.yaml; it is declared with no members",
-    ]);
+    expect(r.errors).toEqual([DEMO_GROUP_MISSING]);
+    expect(r.warnings).toEqual([]);
+    expect(r.result.catalog).toBeUndefined();
   });
 
   it("a writers group outside k8s-infra-staging-* is only referenced, never checked", () => {
@@ -650,8 +680,8 @@ describe("reporting", () => {
     const r = check({
       "infra.yaml": infra("k8s-staging-demo:", "K8S-staging-x:"),
       [IMAGES]: images("- name: demo", "  dmap:", `    "${DIGEST_A}": ["v1.0.0"]`, `    "sha256:abc": []`),
-      [MANIFEST]: withLine(withLine(baseManifest, 45, "  service-account: x@example.com"), 5, "  service-account: y@example.com"),
-      [GROUPS]: groupsFile(stagingGroup("demo", ["a@example.com", "a@example.com"])),
+      [MANIFEST]: withLine(withLine(baseManifest, 45, "  service-account: x@example.org"), 5, "  service-account: y@example.org"),
+      [GROUPS]: groupsFile(stagingGroup("demo", ["a@example.org", "a@example.org"])),
     });
     const rows = r.result.problems.map((p) => `${p.file}:${p.line}`);
     expect(rows).toEqual([
@@ -680,12 +710,17 @@ describe("stack configuration", () => {
     releaseViewersGroup: "k8s-infra-release-viewers@kubernetes.io",
     releaseAdminsGroup: "k8s-infra-release-admins@kubernetes.io",
     releaseEditorsGroup: "k8s-infra-release-editors@kubernetes.io",
+    ciPoolProjectNumber: "180382678033",
   };
 
   it("applies the documented defaults", () => {
     const { config, issues } = parseStackConfig(valid);
     expect(issues).toEqual([]);
-    expect(config).toMatchObject({ bucketRetentionDays: 60, repositoryRetentionDays: 90, sharedBuildBucketRetentionDays: 90, catalogDir: "projects" });
+    expect(config).toMatchObject({ bucketRetentionDays: 60, repositoryRetentionDays: 90, sharedBuildBucketRetentionDays: 90,
+      groupPropagationSeconds: 60,
+      catalogRoot: "projects",
+      catalogLayout: "projects",
+    });
   });
 
   it("reads productionRegistries given as JSON text, as Pulumi passes structured values", () => {
@@ -716,6 +751,8 @@ describe("stack configuration", () => {
 
   it("the production stack file gives the production policy", () => {
     expect(PROD_POLICY).toEqual({
+      organizationId: "758905017065",
+      exampleEstate: false,
       domain: "kubernetes.io",
       stagingRegion: "us-central1",
       promoterServiceAccount: "k8s-infra-gcr-promoter@k8s-artifacts-prod.iam.gserviceaccount.com",

@@ -22,27 +22,32 @@ import {
   loadOk,
   membershipUrn,
   ofType,
-  prodConfig,
+  exampleConfig,
   T,
   where,
   removeTempDirs,
+  sleepUrn,
   WRITERS_GROUPS_URN,
 } from "./fixtures/estate/support";
 
 afterAll(removeTempDirs);
 
 const ID = "k8s-staging-boskos";
-const W = "group:k8s-infra-staging-boskos@kubernetes.io";
-const A = "group:k8s-infra-artifact-admins@kubernetes.io";
-const B = "serviceAccount:gcb-builder@k8s-infra-prow-build-trusted.iam.gserviceaccount.com";
-const P = "serviceAccount:k8s-infra-gcr-promoter@k8s-artifacts-prod.iam.gserviceaccount.com";
+const W = "group:k8s-infra-staging-boskos@example.com";
+const A = "group:k8s-infra-artifact-admins@example.com";
+const B = "serviceAccount:gcb-builder@example-prow-build-trusted.iam.gserviceaccount.com";
+const P = "serviceAccount:k8s-infra-gcr-promoter@example-artifacts-prod.iam.gserviceaccount.com";
+/** The vulnerability scanning account (vulnerabilityScanningAccount of Pulumi.example.yaml). */
+const V = "serviceAccount:k8s-infra-gcr-vuln-scanning@example-artifacts-prod.iam.gserviceaccount.com";
 
 const COMPONENT_URN = componentUrn(COMPONENT.dedicated, ID);
 const PROJECT_URN = DEDICATED_URN(T.project, ID);
 const serviceUrn = (id: string, api: string) => DEDICATED_URN(T.service, `${id}/${api}`);
 const BUILDER_URN = DEDICATED_URN(T.account, `${ID}/gcb-image-builder`);
 /** URN of W's Group: under the writers-groups component, not under the project's. */
-const W_GROUP_URN = groupUrn("k8s-infra-staging-boskos@kubernetes.io");
+const W_GROUP_URN = groupUrn("k8s-infra-staging-boskos@example.com");
+/** URN of the wait after W's Group is created: grants to W depend on it (not on the Group itself). */
+const W_SLEEP_URN = sleepUrn("k8s-infra-staging-boskos@example.com");
 
 /** The 13 APIs of spec table 4.1, spelled out (not taken from the code). */
 const SPEC_APIS = [
@@ -67,12 +72,13 @@ beforeAll(() => {
 });
 
 describe("the stack configuration the rows refer to", () => {
-  it("is the prod stack: W, A, B and P as written in Pulumi.prod.yaml", () => {
-    const c = prodConfig();
-    expect(c.organizationId).toBe("758905017065");
+  it("is the example stack: W, A, B, P and V as written in Pulumi.example.yaml", () => {
+    const c = exampleConfig();
+    expect(c.organizationId).toBe("123456789012");
     expect(`group:${c.artifactAdminsGroup}`).toBe(A);
     expect(`serviceAccount:${c.ciBuilderServiceAccount}`).toBe(B);
     expect(`serviceAccount:${c.promoterServiceAccount}`).toBe(P);
+    expect(`serviceAccount:${c.vulnerabilityScanningAccount}`).toBe(V);
     expect(c.folderId).toBeUndefined();
     expect(c.customerId).toBeUndefined();
   });
@@ -86,14 +92,14 @@ describe("4.1 component", () => {
     expect(c.inputs).toEqual({ projectId: ID });
     const children = estate.declarations.filter((d) => d.parent === COMPONENT_URN);
     expect(children.length).toBeGreaterThan(40);
-    for (const d of children) expect(d.urn.startsWith(`urn:pulumi:prod::k8s-infra-staging::k8s-infra:staging:DedicatedStagingProject$gcp:`)).toBe(true);
+    for (const d of children) expect(d.urn.startsWith(`urn:pulumi:example::k8s-infra-staging::k8s-infra:staging:DedicatedStagingProject$gcp:`)).toBe(true);
     // the writers group and its memberships are not the project's: they sit under writers-groups
     expect(children.filter((d) => d.type === T.group || d.type === T.membership)).toEqual([]);
   });
 });
 
 describe("4.1 project", () => {
-  it("declares id and name = the id, under the org, the billing account, no default network, PREVENT, protected", () => {
+  it("declares id and name = the id, under the org, the billing account, autoCreateNetwork true (Compute left alone), PREVENT, protected", () => {
     const p = byUrn(estate, PROJECT_URN);
     expect(p.type).toBe("gcp:organizations/project:Project");
     expect(p.name).toBe(ID);
@@ -102,16 +108,16 @@ describe("4.1 project", () => {
     expect(p.inputs).toMatchObject({
       projectId: ID,
       name: ID,
-      orgId: "758905017065",
-      billingAccount: "018801-93540E-22A20E",
-      autoCreateNetwork: false,
+      orgId: "123456789012",
+      billingAccount: "01A2B3-C4D5E6-F7A8B9",
+      autoCreateNetwork: true,
       deletionPolicy: "PREVENT",
     });
     expect(p.inputs).not.toHaveProperty("folderId");
   });
 
   it("uses the folder instead of the org when config.folderId is set", () => {
-    const config = { ...prodConfig(), folderId: "987654321012" };
+    const config = { ...exampleConfig(), folderId: "987654321012" };
     const e = build(bundledCatalog(config), config);
     const p = byUrn(e, PROJECT_URN);
     expect(p.inputs.folderId).toBe("987654321012");
@@ -171,7 +177,7 @@ describe("4.1 APIs", () => {
 });
 
 describe("4.1 project IAM", () => {
-  it("is exactly: viewer W and A; builds.editor and serviceUsageConsumer W; builds.builder B; builds.editor for the builder account", () => {
+  it("is exactly: viewer W and A; builds.editor and serviceUsageConsumer W; builds.builder B; occurrences.viewer V; builds.editor for the builder account", () => {
     const iam = where(estate, T.projectIam, { project: ID });
     expect(grants(iam)).toEqual(
       [
@@ -180,6 +186,7 @@ describe("4.1 project IAM", () => {
         `roles/cloudbuild.builds.editor ${W}`,
         `roles/serviceusage.serviceUsageConsumer ${W}`,
         `roles/cloudbuild.builds.builder ${B}`,
+        `roles/containeranalysis.occurrences.viewer ${V}`,
         `roles/cloudbuild.builds.editor ref(${ID}/gcb-image-builder).member`,
       ].sort(),
     );
@@ -187,14 +194,16 @@ describe("4.1 project IAM", () => {
       expect(g.type).toBe("gcp:projects/iAMMember:IAMMember");
       expect(g.parent).toBe(COMPONENT_URN);
     }
-    // a grant to W also waits for W's Group (GCP refuses a grant to a group that does not exist yet); A is not declared here
+    // a grant to W also waits for W's Group and the propagation pause after it (GCP refuses a grant to a group
+    // it does not know yet); A is not declared here
     const dependsOn = Object.fromEntries(iam.map((g) => [grants([g])[0]!, g.dependsOn]));
     expect(dependsOn).toEqual({
-      [`roles/viewer ${W}`]: [PROJECT_URN, W_GROUP_URN],
+      [`roles/viewer ${W}`]: [PROJECT_URN, W_SLEEP_URN],
       [`roles/viewer ${A}`]: [PROJECT_URN],
-      [`roles/cloudbuild.builds.editor ${W}`]: [PROJECT_URN, W_GROUP_URN],
-      [`roles/serviceusage.serviceUsageConsumer ${W}`]: [PROJECT_URN, W_GROUP_URN],
+      [`roles/cloudbuild.builds.editor ${W}`]: [PROJECT_URN, W_SLEEP_URN],
+      [`roles/serviceusage.serviceUsageConsumer ${W}`]: [PROJECT_URN, W_SLEEP_URN],
       [`roles/cloudbuild.builds.builder ${B}`]: [PROJECT_URN],
+      [`roles/containeranalysis.occurrences.viewer ${V}`]: [PROJECT_URN],
       [`roles/cloudbuild.builds.editor ref(${ID}/gcb-image-builder).member`]: [PROJECT_URN],
     });
   });
@@ -221,7 +230,7 @@ describe("4.1 project IAM: the `iam` extension", () => {
   it("adds one additive grant per member (mutated catalog); a grant repeating a default is declared once", () => {
     const catalog = bundledCatalog();
     dedicated(catalog, ID).iam = [
-      { role: "roles/secretmanager.secretAccessor", members: ["group:sig-testing-leads@kubernetes.io", "user:ops@example.com"] },
+      { role: "roles/secretmanager.secretAccessor", members: ["group:sig-testing-leads@example.com", "user:ops@example.com"] },
       { role: "roles/viewer", members: [W] },
     ];
     const e = build(catalog);
@@ -233,18 +242,19 @@ describe("4.1 project IAM: the `iam` extension", () => {
         `roles/cloudbuild.builds.editor ${W}`,
         `roles/serviceusage.serviceUsageConsumer ${W}`,
         `roles/cloudbuild.builds.builder ${B}`,
+        `roles/containeranalysis.occurrences.viewer ${V}`,
         `roles/cloudbuild.builds.editor ref(${ID}/gcb-image-builder).member`,
-        "roles/secretmanager.secretAccessor group:sig-testing-leads@kubernetes.io",
+        "roles/secretmanager.secretAccessor group:sig-testing-leads@example.com",
         "roles/secretmanager.secretAccessor user:ops@example.com",
       ].sort(),
     );
     const g = byUrn(e, DEDICATED_URN(T.projectIam, `${ID}/roles/secretmanager.secretAccessor/user:ops@example.com`));
     expect(g.dependsOn).toEqual([PROJECT_URN]);
     // sig-testing-leads is not declared here: no Group to wait for
-    const leads = byUrn(e, DEDICATED_URN(T.projectIam, `${ID}/roles/secretmanager.secretAccessor/group:sig-testing-leads@kubernetes.io`));
+    const leads = byUrn(e, DEDICATED_URN(T.projectIam, `${ID}/roles/secretmanager.secretAccessor/group:sig-testing-leads@example.com`));
     expect(leads.dependsOn).toEqual([PROJECT_URN]);
-    // the repeated default grant to W is the default one, still waiting for W's Group
-    expect(byUrn(e, DEDICATED_URN(T.projectIam, `${ID}/roles/viewer/${W}`)).dependsOn).toEqual([PROJECT_URN, W_GROUP_URN]);
+    // the repeated default grant to W is the default one, still waiting for W's Group (through its propagation pause)
+    expect(byUrn(e, DEDICATED_URN(T.projectIam, `${ID}/roles/viewer/${W}`)).dependsOn).toEqual([PROJECT_URN, W_SLEEP_URN]);
     // other projects are untouched
     expect(where(e, T.projectIam, { role: "roles/secretmanager.secretAccessor" })).toHaveLength(2);
   });
@@ -259,7 +269,7 @@ describe("4.1 project IAM: the `iam` extension", () => {
         "      k8s-staging-kind:",
         "        iam:",
         "          - role: roles/logging.viewer",
-        "            members: [user:kim@example.com, group:sig-testing-leads@kubernetes.io]",
+        "            members: [user:kim@example.com, group:sig-testing-leads@example.com]",
         "",
       ].join("\n"),
     );
@@ -267,7 +277,7 @@ describe("4.1 project IAM: the `iam` extension", () => {
     fs.writeFileSync(infraFile, edited);
     const e = build(loadOk(dir));
     expect(grants(where(e, T.projectIam, { project: "k8s-staging-kind", role: "roles/logging.viewer" }))).toEqual([
-      "roles/logging.viewer group:sig-testing-leads@kubernetes.io",
+      "roles/logging.viewer group:sig-testing-leads@example.com",
       "roles/logging.viewer user:kim@example.com",
     ]);
     expect(where(estate, T.projectIam, { role: "roles/logging.viewer" })).toEqual([]);
@@ -286,17 +296,23 @@ describe("4.1 GCR repository", () => {
     expect(r.parent).toBe(COMPONENT_URN);
   });
 
-  it("reader: allUsers and P; writer: W (exactly)", () => {
+  it("reader: allUsers and P; writer: W; repoAdmin: A (exactly)", () => {
     const iam = where(estate, T.repositoryIam, { project: ID, repository: "gcr.io" });
     expect(grants(iam)).toEqual(
-      [`roles/artifactregistry.reader allUsers`, `roles/artifactregistry.reader ${P}`, `roles/artifactregistry.writer ${W}`].sort(),
+      [
+        `roles/artifactregistry.reader allUsers`,
+        `roles/artifactregistry.reader ${P}`,
+        `roles/artifactregistry.writer ${W}`,
+        `roles/artifactregistry.repoAdmin ${A}`,
+      ].sort(),
     );
     for (const g of iam) expect(g.inputs.location).toBe("us");
     const dependsOn = Object.fromEntries(iam.map((g) => [grants([g])[0]!, g.dependsOn]));
     expect(dependsOn).toEqual({
       "roles/artifactregistry.reader allUsers": [GCR_URN],
       [`roles/artifactregistry.reader ${P}`]: [GCR_URN],
-      [`roles/artifactregistry.writer ${W}`]: [GCR_URN, W_GROUP_URN],
+      [`roles/artifactregistry.writer ${W}`]: [GCR_URN, W_SLEEP_URN],
+      [`roles/artifactregistry.repoAdmin ${A}`]: [GCR_URN],
     });
   });
 });
@@ -326,17 +342,23 @@ describe("4.1 regional repository", () => {
     expect(r.inputs.cleanupPolicyDryRun).toBe(true);
   });
 
-  it("reader: allUsers and P; writer: W (exactly)", () => {
+  it("reader: allUsers and P; writer: W; repoAdmin: A (exactly)", () => {
     const iam = where(estate, T.repositoryIam, { project: ID, repository: "images" });
     expect(grants(iam)).toEqual(
-      [`roles/artifactregistry.reader allUsers`, `roles/artifactregistry.reader ${P}`, `roles/artifactregistry.writer ${W}`].sort(),
+      [
+        `roles/artifactregistry.reader allUsers`,
+        `roles/artifactregistry.reader ${P}`,
+        `roles/artifactregistry.writer ${W}`,
+        `roles/artifactregistry.repoAdmin ${A}`,
+      ].sort(),
     );
     for (const g of iam) expect(g.inputs.location).toBe("us-central1");
     const dependsOn = Object.fromEntries(iam.map((g) => [grants([g])[0]!, g.dependsOn]));
     expect(dependsOn).toEqual({
       "roles/artifactregistry.reader allUsers": [IMAGES_URN],
       [`roles/artifactregistry.reader ${P}`]: [IMAGES_URN],
-      [`roles/artifactregistry.writer ${W}`]: [IMAGES_URN, W_GROUP_URN],
+      [`roles/artifactregistry.writer ${W}`]: [IMAGES_URN, W_SLEEP_URN],
+      [`roles/artifactregistry.repoAdmin ${A}`]: [IMAGES_URN],
     });
   });
 
@@ -353,7 +375,7 @@ describe("4.1 bucket <id>", () => {
     expect(b.type).toBe("gcp:storage/bucket:Bucket");
     expect(b.inputs).toMatchObject({ name: ID, project: ID, location: "us", uniformBucketLevelAccess: true });
     expect(b.inputs.lifecycleRules).toEqual([{ action: { type: "Delete" }, condition: { age: 60 } }]);
-    expect(b.inputs.logging).toEqual({ logBucket: "k8s-infra-artifacts-gcslogs", logObjectPrefix: ID });
+    expect(b.inputs.logging).toEqual({ logBucket: "example-artifacts-gcslogs", logObjectPrefix: ID });
     expect(b.protect).toBe(true);
     expect(b.dependsOn).toEqual([serviceUrn(ID, "storage-api.googleapis.com")]);
   });
@@ -374,8 +396,8 @@ describe("4.1 bucket <id>", () => {
       "roles/storage.objectViewer allUsers": [BUCKET_URN],
       [`roles/storage.objectAdmin ${A}`]: [BUCKET_URN],
       [`roles/storage.legacyBucketOwner ${A}`]: [BUCKET_URN],
-      [`roles/storage.objectAdmin ${W}`]: [BUCKET_URN, W_GROUP_URN],
-      [`roles/storage.legacyBucketWriter ${W}`]: [BUCKET_URN, W_GROUP_URN],
+      [`roles/storage.objectAdmin ${W}`]: [BUCKET_URN, W_SLEEP_URN],
+      [`roles/storage.legacyBucketWriter ${W}`]: [BUCKET_URN, W_SLEEP_URN],
     });
   });
 });
@@ -393,10 +415,11 @@ describe("4.1 bucket <id>-gcb", () => {
     expect(b.dependsOn).toEqual([serviceUrn(ID, "storage-api.googleapis.com")]);
   });
 
-  it("objectCreator + objectViewer: B, plus the admin/writer grants of A and W; not public", () => {
+  it("objectCreator + objectViewer: B, plus the admin/writer grants of A and W; public-read like <id> (objectViewer: allUsers)", () => {
     const iam = where(estate, T.bucketIam, { bucket: GCB });
     expect(grants(iam)).toEqual(
       [
+        "roles/storage.objectViewer allUsers",
         `roles/storage.objectCreator ${B}`,
         `roles/storage.objectViewer ${B}`,
         `roles/storage.objectAdmin ${A}`,
@@ -405,15 +428,16 @@ describe("4.1 bucket <id>-gcb", () => {
         `roles/storage.legacyBucketWriter ${W}`,
       ].sort(),
     );
-    expect(iam.map((g) => g.inputs.member)).not.toContain("allUsers");
+    expect(iam.filter((g) => g.inputs.member === "allUsers").map((g) => g.inputs.role)).toEqual(["roles/storage.objectViewer"]);
     const dependsOn = Object.fromEntries(iam.map((g) => [grants([g])[0]!, g.dependsOn]));
     expect(dependsOn).toEqual({
+      "roles/storage.objectViewer allUsers": [GCB_URN],
       [`roles/storage.objectCreator ${B}`]: [GCB_URN],
       [`roles/storage.objectViewer ${B}`]: [GCB_URN],
       [`roles/storage.objectAdmin ${A}`]: [GCB_URN],
       [`roles/storage.legacyBucketOwner ${A}`]: [GCB_URN],
-      [`roles/storage.objectAdmin ${W}`]: [GCB_URN, W_GROUP_URN],
-      [`roles/storage.legacyBucketWriter ${W}`]: [GCB_URN, W_GROUP_URN],
+      [`roles/storage.objectAdmin ${W}`]: [GCB_URN, W_SLEEP_URN],
+      [`roles/storage.legacyBucketWriter ${W}`]: [GCB_URN, W_SLEEP_URN],
     });
   });
 
@@ -447,23 +471,38 @@ describe("4.1 service account gcb-image-builder", () => {
 
 describe("4.1 writers group W", () => {
   const GROUP_URN = W_GROUP_URN;
-  const LOOKUP = { lookup: "organization", output: "directoryCustomerId", organization: "organizations/758905017065", prefix: "customers/" };
+  const LOOKUP = { lookup: "organization", output: "directoryCustomerId", organization: "organizations/123456789012", prefix: "customers/" };
 
   it("is a Cloud Identity group with the email as key and the discussion-forum label; parent = the org's customer looked up", () => {
     const g = byUrn(estate, GROUP_URN);
     expect(g.type).toBe("gcp:cloudidentity/group:Group");
-    expect(g.name).toBe("k8s-infra-staging-boskos@kubernetes.io");
+    expect(g.name).toBe("k8s-infra-staging-boskos@example.com");
     // Pulumi parent: the one writers-groups component, not the project's component
     expect(g.parent).toBe(WRITERS_GROUPS_URN);
     expect(g.dependsOn).toEqual([]);
     expect(g.protect).toBe(false);
-    expect(g.inputs.groupKey).toEqual({ id: "k8s-infra-staging-boskos@kubernetes.io" });
+    expect(g.inputs.groupKey).toEqual({ id: "k8s-infra-staging-boskos@example.com" });
     expect(g.inputs.labels).toEqual({ "cloudidentity.googleapis.com/groups.discussion_forum": "" });
     expect(g.inputs.parent).toEqual(LOOKUP);
   });
 
+  it("is followed by a Sleep of groupPropagationSeconds under writers-groups, after the Group; grants to W wait for the Sleep", () => {
+    const sleep = byUrn(estate, W_SLEEP_URN);
+    expect(sleep.type).toBe("time:index/sleep:Sleep");
+    expect(sleep.name).toBe("k8s-infra-staging-boskos@example.com/iam-propagation");
+    expect(sleep.parent).toBe(WRITERS_GROUPS_URN);
+    expect(sleep.dependsOn).toEqual([W_GROUP_URN]);
+    expect(sleep.inputs).toEqual({ createDuration: "60s" });
+    const toW = estate.declarations.filter((d) => (d.inputs as { member?: unknown }).member === W);
+    expect(toW.length).toBeGreaterThan(0);
+    for (const g of toW) {
+      expect(g.dependsOn, g.name).toContain(W_SLEEP_URN);
+      expect(g.dependsOn, g.name).not.toContain(W_GROUP_URN);
+    }
+  });
+
   it("parent = customers/<id> when config.customerId is set (no lookup anywhere)", () => {
-    const config = { ...prodConfig(), customerId: "C01abcdef" };
+    const config = { ...exampleConfig(), customerId: "C01abcdef" };
     const e = build(bundledCatalog(config), config);
     expect(byUrn(e, GROUP_URN).inputs.parent).toBe("customers/C01abcdef");
     const groups = ofType(e, T.group);
@@ -481,15 +520,15 @@ describe("4.1 writers group W", () => {
     for (const m of ms) {
       const member = (m.inputs.preferredMemberKey as { id: string }).id;
       expect(m.inputs.roles).toEqual([{ name: "MEMBER" }]);
-      expect(m.name).toBe(`k8s-infra-staging-boskos@kubernetes.io/${member}`);
-      expect(m.urn).toBe(membershipUrn("k8s-infra-staging-boskos@kubernetes.io", member));
+      expect(m.name).toBe(`k8s-infra-staging-boskos@example.com/${member}`);
+      expect(m.urn).toBe(membershipUrn("k8s-infra-staging-boskos@example.com", member));
       expect(m.parent).toBe(WRITERS_GROUPS_URN);
       expect(m.dependsOn).toEqual([]);
     }
   });
 
   it("a manager (kueue: frank) is one membership with the roles MEMBER and MANAGER", () => {
-    const KUEUE = groupUrn("k8s-infra-staging-kueue@kubernetes.io");
+    const KUEUE = groupUrn("k8s-infra-staging-kueue@example.com");
     const ms = where(estate, T.membership, { group: { ref: KUEUE, output: "name" } });
     const byMember = Object.fromEntries(ms.map((m) => [(m.inputs.preferredMemberKey as { id: string }).id, m.inputs.roles]));
     expect(byMember).toEqual({
@@ -505,37 +544,37 @@ describe("4.1 writers group W", () => {
     const emails = ofType(estate, T.group).map((g) => (g.inputs.groupKey as { id: string }).id);
     expect(new Set(emails).size).toBe(emails.length);
     expect(emails.sort()).toEqual([
-      "k8s-infra-staging-boskos@kubernetes.io",
-      "k8s-infra-staging-charts@kubernetes.io",
-      "k8s-infra-staging-cluster-api-gcp@kubernetes.io",
-      "k8s-infra-staging-cluster-inv-api@kubernetes.io",
-      "k8s-infra-staging-kind@kubernetes.io",
-      "k8s-infra-staging-kro@kubernetes.io",
-      "k8s-infra-staging-kueue@kubernetes.io",
-      "k8s-infra-staging-node-readiness@kubernetes.io",
-      "k8s-infra-staging-releng@kubernetes.io",
+      "k8s-infra-staging-boskos@example.com",
+      "k8s-infra-staging-charts@example.com",
+      "k8s-infra-staging-cluster-api-gcp@example.com",
+      "k8s-infra-staging-cluster-inv-api@example.com",
+      "k8s-infra-staging-kind@example.com",
+      "k8s-infra-staging-kro@example.com",
+      "k8s-infra-staging-kueue@example.com",
+      "k8s-infra-staging-node-readiness@example.com",
+      "k8s-infra-staging-releng@example.com",
     ]);
   });
 
   it("a writers group without a groups.yaml entry is still declared, with no members", () => {
     const catalog = bundledCatalog();
-    catalog.groups = catalog.groups.filter((g) => g.email !== "k8s-infra-staging-boskos@kubernetes.io");
+    catalog.groups = catalog.groups.filter((g) => g.email !== "k8s-infra-staging-boskos@example.com");
     const e = build(catalog);
     const g = byUrn(e, GROUP_URN);
-    expect(g.inputs.groupKey).toEqual({ id: "k8s-infra-staging-boskos@kubernetes.io" });
+    expect(g.inputs.groupKey).toEqual({ id: "k8s-infra-staging-boskos@example.com" });
     expect(g.parent).toBe(WRITERS_GROUPS_URN);
     expect(where(e, T.membership, { group: { ref: GROUP_URN, output: "name" } })).toEqual([]);
-    // grants to W still wait for it
-    expect(byUrn(e, DEDICATED_URN(T.projectIam, `${ID}/roles/viewer/${W}`)).dependsOn).toEqual([PROJECT_URN, W_GROUP_URN]);
+    // grants to W still wait for it (through its propagation pause)
+    expect(byUrn(e, DEDICATED_URN(T.projectIam, `${ID}/roles/viewer/${W}`)).dependsOn).toEqual([PROJECT_URN, W_SLEEP_URN]);
   });
 
-  it("a grant of the `iam` extension to another project's declared writers group waits for that Group", () => {
+  it("a grant of the `iam` extension to another project's declared writers group waits for that Group's propagation pause", () => {
     const catalog = bundledCatalog();
-    const KIND = "group:k8s-infra-staging-kind@kubernetes.io";
+    const KIND = "group:k8s-infra-staging-kind@example.com";
     dedicated(catalog, ID).iam = [{ role: "roles/logging.viewer", members: [KIND] }];
     const e = build(catalog);
     const g = byUrn(e, DEDICATED_URN(T.projectIam, `${ID}/roles/logging.viewer/${KIND}`));
-    expect(g.dependsOn).toEqual([PROJECT_URN, groupUrn("k8s-infra-staging-kind@kubernetes.io")]);
+    expect(g.dependsOn).toEqual([PROJECT_URN, sleepUrn("k8s-infra-staging-kind@example.com")]);
     expect(g.parent).toBe(COMPONENT_URN);
   });
 });
@@ -547,40 +586,42 @@ describe("4.4 release-engineering project (k8s-staging-releng, release: true)", 
     const iam = where(estate, T.projectIam, { project: RELENG });
     expect(grants(iam)).toEqual(
       [
-        "roles/viewer group:k8s-infra-staging-releng@kubernetes.io",
+        "roles/viewer group:k8s-infra-staging-releng@example.com",
         `roles/viewer ${A}`,
-        "roles/cloudbuild.builds.editor group:k8s-infra-staging-releng@kubernetes.io",
-        "roles/serviceusage.serviceUsageConsumer group:k8s-infra-staging-releng@kubernetes.io",
+        "roles/cloudbuild.builds.editor group:k8s-infra-staging-releng@example.com",
+        "roles/serviceusage.serviceUsageConsumer group:k8s-infra-staging-releng@example.com",
         `roles/cloudbuild.builds.builder ${B}`,
+        `roles/containeranalysis.occurrences.viewer ${V}`,
         `roles/cloudbuild.builds.editor ref(${RELENG}/gcb-image-builder).member`,
-        "roles/viewer group:k8s-infra-release-viewers@kubernetes.io",
-        "roles/artifactregistry.admin group:k8s-infra-release-admins@kubernetes.io",
-        "roles/artifactregistry.repoAdmin group:k8s-infra-release-editors@kubernetes.io",
+        "roles/viewer group:k8s-infra-release-viewers@example.com",
+        "roles/artifactregistry.admin group:k8s-infra-release-admins@example.com",
+        "roles/artifactregistry.repoAdmin group:k8s-infra-release-editors@example.com",
       ].sort(),
     );
   });
 
-  it("the release groups are not declared here: their grants wait for the project only; the releng writers' for their Group too", () => {
+  it("the release groups are not declared here: their grants wait for the project only; the releng writers' for their Group's pause too", () => {
     const PROJECT = DEDICATED_URN(T.project, RELENG);
-    const RELENG_GROUP = groupUrn("k8s-infra-staging-releng@kubernetes.io");
+    const RELENG_GROUP = sleepUrn("k8s-infra-staging-releng@example.com");
     const iam = where(estate, T.projectIam, { project: RELENG });
     const dependsOn = Object.fromEntries(iam.map((g) => [grants([g])[0]!, g.dependsOn]));
     expect(dependsOn).toEqual({
-      "roles/viewer group:k8s-infra-staging-releng@kubernetes.io": [PROJECT, RELENG_GROUP],
+      "roles/viewer group:k8s-infra-staging-releng@example.com": [PROJECT, RELENG_GROUP],
       [`roles/viewer ${A}`]: [PROJECT],
-      "roles/cloudbuild.builds.editor group:k8s-infra-staging-releng@kubernetes.io": [PROJECT, RELENG_GROUP],
-      "roles/serviceusage.serviceUsageConsumer group:k8s-infra-staging-releng@kubernetes.io": [PROJECT, RELENG_GROUP],
+      "roles/cloudbuild.builds.editor group:k8s-infra-staging-releng@example.com": [PROJECT, RELENG_GROUP],
+      "roles/serviceusage.serviceUsageConsumer group:k8s-infra-staging-releng@example.com": [PROJECT, RELENG_GROUP],
       [`roles/cloudbuild.builds.builder ${B}`]: [PROJECT],
+      [`roles/containeranalysis.occurrences.viewer ${V}`]: [PROJECT],
       [`roles/cloudbuild.builds.editor ref(${RELENG}/gcb-image-builder).member`]: [PROJECT],
-      "roles/viewer group:k8s-infra-release-viewers@kubernetes.io": [PROJECT],
-      "roles/artifactregistry.admin group:k8s-infra-release-admins@kubernetes.io": [PROJECT],
-      "roles/artifactregistry.repoAdmin group:k8s-infra-release-editors@kubernetes.io": [PROJECT],
+      "roles/viewer group:k8s-infra-release-viewers@example.com": [PROJECT],
+      "roles/artifactregistry.admin group:k8s-infra-release-admins@example.com": [PROJECT],
+      "roles/artifactregistry.repoAdmin group:k8s-infra-release-editors@example.com": [PROJECT],
     });
   });
 
   it("takes the three groups from the stack configuration", () => {
     const config = {
-      ...prodConfig(),
+      ...exampleConfig(),
       releaseViewersGroup: "rv@example.org",
       releaseAdminsGroup: "ra@example.org",
       releaseEditorsGroup: "re@example.org",
@@ -607,7 +648,7 @@ describe("summary of a dedicated project", () => {
       component: COMPONENT_URN,
       registries: [`gcr.io/${ID}`, `us-central1-docker.pkg.dev/${ID}/images`],
       buckets: [`gs://${ID}`, `gs://${ID}-gcb`],
-      writersGroups: ["k8s-infra-staging-boskos@kubernetes.io"],
+      writersGroups: ["k8s-infra-staging-boskos@example.com"],
       builderAccounts: [`gcb-image-builder@${ID}.iam.gserviceaccount.com`],
       repositories: [],
     });

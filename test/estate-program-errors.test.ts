@@ -20,9 +20,9 @@ let registered: string[] = [];
 let calls: string[] = [];
 let program: Program;
 
-/** The prod stack configuration as the engine hands it over: strings, lists as JSON text. */
+/** The example stack configuration (the stack of the bundled catalog) as the engine hands it over: strings, lists as JSON text. */
 function engineConfig(overrides: Record<string, string> = {}): Record<string, string> {
-  const file = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const file = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.example.yaml"), "utf8")) as { config: Record<string, unknown> };
   const base = Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
   return { ...base, ...overrides };
 }
@@ -56,7 +56,7 @@ beforeAll(async () => {
       },
     },
     "k8s-infra-staging",
-    "prod",
+    "example",
     false,
   );
   program = await import("../src/pulumi/program");
@@ -71,7 +71,7 @@ describe("deployStaging stops before any resource on input errors", () => {
   it("a broken catalog: throws naming file:line, registers nothing", async () => {
     reset();
     const { dir, where } = brokenCatalog();
-    pulumi.runtime.setAllConfig(engineConfig({ "k8s-infra-staging:catalogDir": dir }));
+    pulumi.runtime.setAllConfig(engineConfig({ "k8s-infra-staging:catalogRoot": dir }));
     let error: unknown;
     try {
       program.deployStaging();
@@ -97,7 +97,7 @@ describe("deployStaging stops before any resource on input errors", () => {
     const emptied = `${text.slice(0, start)}  staging:\n    managed_by: pulumi/k8s-infra-staging\n    projects: {}\n`;
     fs.writeFileSync(infra, emptied);
     const line = emptied.split("\n").findIndex((l) => l.includes("projects: {}")) + 1;
-    pulumi.runtime.setAllConfig(engineConfig({ "k8s-infra-staging:catalogDir": dir }));
+    pulumi.runtime.setAllConfig(engineConfig({ "k8s-infra-staging:catalogRoot": dir }));
     expect(() => program.deployStaging()).toThrow(`infra.yaml:${line}:`);
     await drain();
     expect(registered).toEqual([]);
@@ -133,9 +133,9 @@ describe("deployStaging stops before any resource on input errors", () => {
     expect(registered).toEqual([]);
   });
 
-  it("control: the valid prod configuration (absolute catalogDir) registers every declared resource", async () => {
+  it("control: the valid example configuration (absolute catalogRoot) registers every declared resource", async () => {
     reset();
-    pulumi.runtime.setAllConfig(engineConfig({ "k8s-infra-staging:catalogDir": path.join(REPO_ROOT, "projects") }));
+    pulumi.runtime.setAllConfig(engineConfig({ "k8s-infra-staging:catalogRoot": path.join(REPO_ROOT, "projects") }));
     const { estate, resources } = program.deployStaging();
     await Promise.all([...resources.values()].map((r) => new Promise<string>((resolve) => r.urn.apply(resolve))));
     await drain();

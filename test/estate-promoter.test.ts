@@ -2,14 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMPONENT } from "../src/estate/declaration";
 import type { Estate } from "../src/estate/estate";
-import { build, bundledCatalog, componentUrn, childUrn, ofType, prodConfig, T, where, removeTempDirs } from "./fixtures/estate/support";
+import { build, bundledCatalog, componentUrn, childUrn, ofType, exampleConfig, T, where, removeTempDirs } from "./fixtures/estate/support";
 
 afterAll(removeTempDirs);
 
-const P = "serviceAccount:k8s-infra-gcr-promoter@k8s-artifacts-prod.iam.gserviceaccount.com";
+const P = "serviceAccount:k8s-infra-gcr-promoter@example-artifacts-prod.iam.gserviceaccount.com";
 const PROMOTER_URN = componentUrn(COMPONENT.promoter, "image-promoter");
 
-/** The 22 production regions of Pulumi.prod.yaml, spelled out. */
+/** The 22 production regions of Pulumi.example.yaml (the same as Pulumi.prod.yaml), spelled out. */
 const REGIONS = [
   "asia-east1",
   "asia-south1",
@@ -78,7 +78,7 @@ describe("4.3 promoter reads every staging repository", () => {
 
   it("P never writes a staging repository", () => {
     const stagingWrites = where(estate, T.repositoryIam, { member: P, role: "roles/artifactregistry.writer" }).filter(
-      (g) => g.inputs.project !== "k8s-artifacts-prod",
+      (g) => g.inputs.project !== "example-artifacts-prod",
     );
     expect(stagingWrites).toEqual([]);
   });
@@ -94,24 +94,24 @@ describe("4.3 promoter writes the images repository of every production root", (
     for (const c of children) expect(c.type).toBe("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember");
   });
 
-  it("each: project k8s-artifacts-prod, location = the region, repository images, writer, P; one per region", () => {
+  it("each: project example-artifacts-prod, location = the region, repository images, writer, P; one per region", () => {
     const children = ofType(estate, T.repositoryIam).filter((d) => d.parent === PROMOTER_URN);
     for (const c of children) {
       expect(c.inputs).toEqual({
-        project: "k8s-artifacts-prod",
+        project: "example-artifacts-prod",
         location: c.inputs.location,
         repository: "images",
         role: "roles/artifactregistry.writer",
         member: P,
       });
-      const root = `${String(c.inputs.location)}-docker.pkg.dev/k8s-artifacts-prod/images`;
+      const root = `${String(c.inputs.location)}-docker.pkg.dev/example-artifacts-prod/images`;
       expect(c.urn).toBe(childUrn(COMPONENT.promoter, T.repositoryIam, `${root}/roles/artifactregistry.writer/${P}`));
     }
     expect(children.map((c) => c.inputs.location).sort()).toEqual([...REGIONS].sort());
   });
 
   it("all production writes of the estate are these 22", () => {
-    expect(where(estate, T.repositoryIam, { project: "k8s-artifacts-prod" })).toHaveLength(22);
+    expect(where(estate, T.repositoryIam, { project: "example-artifacts-prod" })).toHaveLength(22);
   });
 
   it("the summary lists the 22 grants", () => {
@@ -119,8 +119,8 @@ describe("4.3 promoter writes the images repository of every production root", (
     expect(estate.promoterGrants.map((g) => g.location).sort()).toEqual([...REGIONS].sort());
     for (const g of estate.promoterGrants) {
       expect(g).toEqual({
-        registry: `${g.location}-docker.pkg.dev/k8s-artifacts-prod/images`,
-        project: "k8s-artifacts-prod",
+        registry: `${g.location}-docker.pkg.dev/example-artifacts-prod/images`,
+        project: "example-artifacts-prod",
         location: g.location,
         repository: "images",
         role: "roles/artifactregistry.writer",
@@ -131,14 +131,14 @@ describe("4.3 promoter writes the images repository of every production root", (
 
   it("one grant per root, not per subproject: the count follows the configured roots only", () => {
     const config = {
-      ...prodConfig(),
-      productionRegistries: ["us-west1-docker.pkg.dev/k8s-artifacts-prod/images", "europe-west1-docker.pkg.dev/other-prod/images"],
+      ...exampleConfig(),
+      productionRegistries: ["us-west1-docker.pkg.dev/example-artifacts-prod/images", "europe-west1-docker.pkg.dev/other-prod/images"],
     };
     const small = build(bundledCatalog(), config);
     const writes = ofType(small, T.repositoryIam).filter((d) => d.parent === PROMOTER_URN);
     expect(writes.map((w) => `${String(w.inputs.location)} ${String(w.inputs.project)} ${String(w.inputs.repository)}`).sort()).toEqual([
       "europe-west1 other-prod images",
-      "us-west1 k8s-artifacts-prod images",
+      "us-west1 example-artifacts-prod images",
     ]);
     // more staging projects do not add production grants
     const catalog = bundledCatalog();
@@ -150,7 +150,10 @@ describe("4.3 promoter writes the images repository of every production root", (
       release: false,
       iam: [],
       cleanup: { olderThanDays: 90, dryRun: false },
-      writers: "k8s-infra-staging-zz-extra@kubernetes.io",
+      writers: "k8s-infra-staging-zz-extra@example.com",
+      gcrIam: [],
+      builderAccounts: [],
+      buckets: [],
     });
     const bigger = build(catalog);
     expect(ofType(bigger, T.repositoryIam).filter((d) => d.parent === PROMOTER_URN)).toHaveLength(22);

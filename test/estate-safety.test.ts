@@ -21,7 +21,10 @@ import {
   loadOk,
   loose,
   ofType,
-  prodConfig,
+  exampleConfig,
+  sleepDependencies,
+  sleepUrn,
+  STACK,
   T,
   tempDir,
   removeTempDirs,
@@ -234,10 +237,27 @@ describe("5: names derive from ids, never from positions", () => {
     return dir;
   }
 
+  /** Gives the writers group of a new project `id` its groups.yaml entry (a group without one is a catalog error). */
+  function withGroupEntry(dir: string, id: string): string {
+    const name = `k8s-infra-staging-${id.slice("k8s-staging-".length)}`;
+    const rel = `groups/sig-${name}/groups.yaml`;
+    fs.mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, rel),
+      ["groups:", `  - email-id: ${name}@example.com`, `    name: ${name}`, "    settings:", '      ReconcileMembers: "true"', "    members:", "      - newcomer@example.com", ""].join("\n"),
+    );
+    editYaml(dir, "groups/restrictions.yaml", (doc) => {
+      const list = doc.get("restrictions", true);
+      if (!isSeq(list)) throw new Error("groups/restrictions.yaml has no restrictions list");
+      list.items.unshift(doc.createNode({ path: `sig-${name}/groups.yaml`, allowedGroups: [`^${name}@example.com$`] }));
+    });
+    return dir;
+  }
+
   it("adding a project at the start of infra.yaml leaves every existing declaration as it was", () => {
     const before = build(loadOk(BUNDLED));
     for (const id of ["k8s-staging-aaa-new", "k8s-staging-zzz-new"]) {
-      const after = build(loadOk(withFirstProject(id, null)));
+      const after = build(loadOk(withGroupEntry(withFirstProject(id, null), id)));
       const byUrn = new Map(after.declarations.map((d) => [d.urn, d]));
       for (const d of before.declarations) expect(byUrn.get(d.urn), d.urn).toEqual(d);
       const added = after.declarations.filter((d) => !before.declarations.some((b) => b.urn === d.urn));
@@ -248,7 +268,7 @@ describe("5: names derive from ids, never from positions", () => {
 
   it("URNs are made of type and ids: the project's URN names the id", () => {
     for (const p of ofType(estate, T.project)) {
-      expect(p.urn).toBe(`urn:pulumi:prod::k8s-infra-staging::${p.urn.split("::")[2]}::${String(p.inputs.projectId)}`);
+      expect(p.urn).toBe(`urn:pulumi:example::k8s-infra-staging::${p.urn.split("::")[2]}::${String(p.inputs.projectId)}`);
     }
     for (const d of estate.declarations) expect(d.urn.endsWith(`::${d.name}`), d.urn).toBe(true);
   });
@@ -259,31 +279,37 @@ describe("5: names derive from ids, never from positions", () => {
   // deleted the Google Group and its memberships and created them again. Every writers group now sits
   // under the one fixed writers-groups component, whichever project uses it.
   it("control for the test below: that catalog is valid and declares the kro group once", () => {
-    const after = build(loadOk(withFirstProject("k8s-staging-aaa-new", { writers: "k8s-infra-staging-kro@kubernetes.io" })));
-    expect(ofType(after, T.group).filter((g) => g.name === "k8s-infra-staging-kro@kubernetes.io")).toHaveLength(1);
+    const after = build(loadOk(withFirstProject("k8s-staging-aaa-new", { writers: "k8s-infra-staging-kro@example.com" })));
+    expect(ofType(after, T.group).filter((g) => g.name === "k8s-infra-staging-kro@example.com")).toHaveLength(1);
     expect(after.projects.map((p) => p.id)).toContain("k8s-staging-aaa-new");
   });
 
   it("a new project sharing an existing writers group leaves that Group's URN unchanged", () => {
     const before = build(loadOk(BUNDLED));
-    const after = build(loadOk(withFirstProject("k8s-staging-aaa-new", { writers: "k8s-infra-staging-kro@kubernetes.io" })));
+    const after = build(loadOk(withFirstProject("k8s-staging-aaa-new", { writers: "k8s-infra-staging-kro@example.com" })));
     const urns = new Set(after.declarations.map((d) => d.urn));
     const lost = before.declarations.filter((d) => !urns.has(d.urn)).map((d) => d.urn);
     expect(lost).toEqual([]);
     // the kro Group and its memberships are declared exactly as before, under writers-groups
-    const KRO = groupUrn("k8s-infra-staging-kro@kubernetes.io");
+    const KRO = groupUrn("k8s-infra-staging-kro@example.com");
     const kroBefore = before.declarations.filter((d) => d.urn === KRO || JSON.stringify(d.inputs).includes(`"ref":"${KRO}"`));
     expect(kroBefore.length).toBe(3); // the Group and its two memberships
-    for (const d of kroBefore) {
+    const KRO_SLEEP = sleepUrn("k8s-infra-staging-kro@example.com");
+    const kroSleep = before.declarations.filter((d) => d.urn === KRO_SLEEP);
+    expect(kroSleep).toHaveLength(1); // and the propagation pause after the Group
+    for (const d of [...kroBefore, ...kroSleep]) {
       expect(d.parent, d.urn).toBe(WRITERS_GROUPS_URN);
       expect(after.declarations.find((x) => x.urn === d.urn), d.urn).toEqual(d);
     }
-    // the new project's grants to the shared group wait for that same Group
-    const newGrants = iamGrants(after).filter((d) => d.inputs.member === "group:k8s-infra-staging-kro@kubernetes.io" && d.name.includes("aaa-new"));
+    // the new project's grants to the shared group wait for that same Group's pause (and on no Group directly)
+    const newGrants = iamGrants(after).filter((d) => d.inputs.member === "group:k8s-infra-staging-kro@example.com" && d.name.includes("aaa-new"));
     expect(newGrants.length).toBeGreaterThanOrEqual(9);
-    for (const g of newGrants) expect(groupDependencies(g), g.urn).toEqual([KRO]);
+    for (const g of newGrants) {
+      expect(sleepDependencies(g), g.urn).toEqual([KRO_SLEEP]);
+      expect(groupDependencies(g), g.urn).toEqual([]);
+    }
     // and no group is declared for the new project's id
-    expect(ofType(after, T.group).map((g) => g.name)).not.toContain("k8s-infra-staging-aaa-new@kubernetes.io");
+    expect(ofType(after, T.group).map((g) => g.name)).not.toContain("k8s-infra-staging-aaa-new@example.com");
   });
 });
 
@@ -349,15 +375,15 @@ describe("5: dependencies", () => {
 
 describe("writers groups: one fixed component, and grants wait for their group", () => {
   const DECLARED = [
-    "k8s-infra-staging-boskos@kubernetes.io",
-    "k8s-infra-staging-charts@kubernetes.io",
-    "k8s-infra-staging-cluster-api-gcp@kubernetes.io",
-    "k8s-infra-staging-cluster-inv-api@kubernetes.io",
-    "k8s-infra-staging-kind@kubernetes.io",
-    "k8s-infra-staging-kro@kubernetes.io",
-    "k8s-infra-staging-kueue@kubernetes.io",
-    "k8s-infra-staging-node-readiness@kubernetes.io",
-    "k8s-infra-staging-releng@kubernetes.io",
+    "k8s-infra-staging-boskos@example.com",
+    "k8s-infra-staging-charts@example.com",
+    "k8s-infra-staging-cluster-api-gcp@example.com",
+    "k8s-infra-staging-cluster-inv-api@example.com",
+    "k8s-infra-staging-kind@example.com",
+    "k8s-infra-staging-kro@example.com",
+    "k8s-infra-staging-kueue@example.com",
+    "k8s-infra-staging-node-readiness@example.com",
+    "k8s-infra-staging-releng@example.com",
   ];
 
   it("the writers-groups component: top level, named writers-groups, the domain as input", () => {
@@ -368,18 +394,30 @@ describe("writers groups: one fixed component, and grants wait for their group",
     expect(c.name).toBe("writers-groups");
     expect(c.parent).toBeNull();
     expect(c.dependsOn).toEqual([]);
-    expect(c.inputs).toEqual({ domain: "kubernetes.io" });
+    expect(c.inputs).toEqual({ domain: "example.com" });
     expect(estate.declarations.filter(isComponent)).toHaveLength(8);
   });
 
-  it("every Group and GroupMembership has the writers-groups component as parent, and nothing else does", () => {
+  it("every Group, its propagation Sleep and every GroupMembership has the writers-groups component as parent, and nothing else does", () => {
     const groups = ofType(estate, T.group);
+    const sleeps = ofType(estate, T.sleep);
     const memberships = ofType(estate, T.membership);
     expect(groups.map((g) => g.urn).sort()).toEqual(DECLARED.map(groupUrn));
+    expect(sleeps.map((x) => x.urn).sort()).toEqual(DECLARED.map(sleepUrn));
     expect(memberships.length).toBeGreaterThan(groups.length);
-    for (const d of [...groups, ...memberships]) expect(d.parent, d.urn).toBe(WRITERS_GROUPS_URN);
+    for (const d of [...groups, ...sleeps, ...memberships]) expect(d.parent, d.urn).toBe(WRITERS_GROUPS_URN);
     const children = estate.declarations.filter((d) => d.parent === WRITERS_GROUPS_URN);
-    expect(children).toHaveLength(groups.length + memberships.length);
+    expect(children).toHaveLength(groups.length + sleeps.length + memberships.length);
+  });
+
+  it("each Sleep is `<email>/iam-propagation`, waits groupPropagationSeconds (60s) and depends on its Group only", () => {
+    for (const email of DECLARED) {
+      const sleep = estate.declarations.find((d) => d.urn === sleepUrn(email));
+      expect(sleep?.type, email).toBe("time:index/sleep:Sleep");
+      expect(sleep?.name, email).toBe(`${email}/iam-propagation`);
+      expect(sleep?.inputs, email).toEqual({ createDuration: "60s" });
+      expect(sleep?.dependsOn, email).toEqual([groupUrn(email)]);
+    }
   });
 
   it("the component and its groups come first: before every project component, Groups sorted by email", () => {
@@ -391,23 +429,24 @@ describe("writers groups: one fixed component, and grants wait for their group",
     for (const p of projectComponents) expect(at, p.urn).toBeLessThan(order.indexOf(p.urn));
     // every Group and membership is declared before the first project component
     const firstProject = Math.min(...projectComponents.map((p) => order.indexOf(p.urn)));
-    for (const d of [...ofType(estate, T.group), ...ofType(estate, T.membership)]) expect(order.indexOf(d.urn), d.urn).toBeLessThan(firstProject);
+    for (const d of [...ofType(estate, T.group), ...ofType(estate, T.sleep), ...ofType(estate, T.membership)]) expect(order.indexOf(d.urn), d.urn).toBeLessThan(firstProject);
     expect(ofType(estate, T.group).map((g) => g.name)).toEqual(DECLARED);
   });
 
-  it("every grant to a declared writers group depends on that group's Group URN (and on no other Group)", () => {
+  it("every grant to a declared writers group depends on that group's Sleep URN (and on no other Sleep, and on no Group directly)", () => {
     let checked = 0;
     for (const g of iamGrants(estate)) {
       const m = g.inputs.member;
       const email = typeof m === "string" && m.startsWith("group:") ? m.slice("group:".length) : undefined;
+      expect(groupDependencies(g), g.urn).toEqual([]);
       if (email && DECLARED.includes(email)) {
-        expect(groupDependencies(g), g.urn).toEqual([groupUrn(email)]);
+        expect(sleepDependencies(g), g.urn).toEqual([sleepUrn(email)]);
         // plus what it waited for before: the project, repository or bucket of its own component
         expect(g.dependsOn, g.urn).toEqual([...g.dependsOn].sort());
         expect(g.dependsOn, g.urn).toHaveLength(2);
         checked++;
       } else {
-        expect(groupDependencies(g), g.urn).toEqual([]);
+        expect(sleepDependencies(g), g.urn).toEqual([]);
       }
     }
     // 5 dedicated projects x (3 project + 2 repository + 4 bucket grants) + 4 repositories x (1 repository + 1 project grant)
@@ -415,65 +454,91 @@ describe("writers groups: one fixed component, and grants wait for their group",
   });
 
   it("grants to the artifact admins (not declared here) depend on no Group", () => {
-    const A = `group:${prodConfig().artifactAdminsGroup}`;
+    const A = `group:${exampleConfig().artifactAdminsGroup}`;
     const toAdmins = iamGrants(estate).filter((g) => g.inputs.member === A);
-    // viewer on each of 6 projects, objectAdmin + legacyBucketOwner on each of the 10 dedicated buckets
-    expect(toAdmins).toHaveLength(6 + 10 * 2);
+    // viewer on each of 6 projects, objectAdmin + legacyBucketOwner on each of the 10 dedicated buckets,
+    // repoAdmin on each of the 14 staging repositories (10 dedicated, 4 shared)
+    expect(toAdmins).toHaveLength(6 + 10 * 2 + 14);
     for (const g of toAdmins) {
       expect(groupDependencies(g), g.urn).toEqual([]);
+      expect(sleepDependencies(g), g.urn).toEqual([]);
       expect(g.dependsOn, g.urn).toHaveLength(1);
     }
   });
 
-  it("nothing but a grant depends on a Group: the Groups and memberships themselves wait for nothing", () => {
-    const dependents = estate.declarations.filter((d) => groupDependencies(d).length > 0);
-    expect(dependents.length).toBe(5 * 9 + 4 * 2);
-    for (const d of dependents) expect(/iam/i.test(d.type), d.urn).toBe(true);
+  it("only the Sleeps depend on a Group and only grants depend on a Sleep: the Groups and (person) memberships wait for nothing", () => {
+    const onGroups = estate.declarations.filter((d) => groupDependencies(d).length > 0);
+    expect(onGroups.map((d) => d.urn).sort()).toEqual(DECLARED.map(sleepUrn));
+    const onSleeps = estate.declarations.filter((d) => sleepDependencies(d).length > 0);
+    expect(onSleeps.length).toBe(5 * 9 + 4 * 2);
+    for (const d of onSleeps) expect(/iam/i.test(d.type), d.urn).toBe(true);
     for (const d of [...ofType(estate, T.group), ...ofType(estate, T.membership)]) expect(d.dependsOn, d.urn).toEqual([]);
   });
 
-  it("every Group is declared before the first grant that depends on it (creation order)", () => {
+  it("a membership whose member is another declared writers group depends on that Group (mutated catalog)", () => {
+    const catalog = bundledCatalog();
+    const kro = catalog.groups.find((g) => g.email === "k8s-infra-staging-kro@example.com")!;
+    kro.members = [...kro.members, "k8s-infra-staging-charts@example.com"];
+    const e = build(catalog);
+    const nested = e.declarations.find((d) => d.name === "k8s-infra-staging-kro@example.com/k8s-infra-staging-charts@example.com");
+    expect(nested?.type).toBe(T.membership);
+    expect(nested?.dependsOn).toEqual([groupUrn("k8s-infra-staging-charts@example.com")]);
+    // the memberships of people still wait for nothing
+    for (const m of ofType(e, T.membership).filter((d) => d !== nested)) expect(m.dependsOn, m.urn).toEqual([]);
+  });
+
+  it("every Group is declared before its Sleep, and every Sleep before the first grant that depends on it (creation order)", () => {
     const order = estate.declarations.map((d) => d.urn);
     for (const g of ofType(estate, T.group)) {
       const dependents = estate.declarations.filter((d) => d.dependsOn.includes(g.urn)).map((d) => order.indexOf(d.urn));
       expect(dependents.length, g.urn).toBeGreaterThan(0);
       expect(order.indexOf(g.urn), g.urn).toBeLessThan(Math.min(...dependents));
     }
+    for (const sl of ofType(estate, T.sleep)) {
+      const dependents = estate.declarations.filter((d) => d.dependsOn.includes(sl.urn)).map((d) => order.indexOf(d.urn));
+      expect(dependents.length, sl.urn).toBeGreaterThan(0);
+      expect(order.indexOf(sl.urn), sl.urn).toBeLessThan(Math.min(...dependents));
+    }
   });
 
-  it("a writers override to sig-foo-leads@kubernetes.io (mutated catalog): its grants depend on no Group, the others still do", () => {
+  it("a writers override to sig-foo-leads@example.com (mutated catalog): its grants depend on no Group or Sleep, the others still do", () => {
     const catalog = bundledCatalog();
     const images = catalog.projects.find((p) => p.id === "k8s-staging-images");
     if (!images || images.kind !== "shared") throw new Error("k8s-staging-images is not a shared project");
-    images.repositories.find((r) => r.name === "kro")!.writers = "sig-foo-leads@kubernetes.io";
+    images.repositories.find((r) => r.name === "kro")!.writers = "sig-foo-leads@example.com";
     const e = build(catalog);
-    const toLeads = iamGrants(e).filter((g) => g.inputs.member === "group:sig-foo-leads@kubernetes.io");
+    const toLeads = iamGrants(e).filter((g) => g.inputs.member === "group:sig-foo-leads@example.com");
     expect(toLeads.map((g) => g.type).sort()).toEqual([T.repositoryIam, T.projectIam].sort());
     for (const g of toLeads) {
       expect(groupDependencies(g), g.urn).toEqual([]);
+      expect(sleepDependencies(g), g.urn).toEqual([]);
       expect(g.dependsOn, g.urn).toHaveLength(1);
     }
-    expect(ofType(e, T.group).map((g) => g.name)).toEqual(DECLARED.filter((x) => x !== "k8s-infra-staging-kro@kubernetes.io"));
-    expect(e.declarations.filter((d) => groupDependencies(d).length > 0)).toHaveLength(5 * 9 + 3 * 2);
+    expect(ofType(e, T.group).map((g) => g.name)).toEqual(DECLARED.filter((x) => x !== "k8s-infra-staging-kro@example.com"));
+    expect(e.declarations.filter((d) => sleepDependencies(d).length > 0)).toHaveLength(5 * 9 + 3 * 2);
   });
 
   it("no project uses a k8s-infra-staging-* group of the domain (mutated catalog): no writers-groups component, no Group, no Group dependency", () => {
     const catalog = bundledCatalog();
     for (const p of catalog.projects) {
-      if (p.kind === "dedicated") p.writers = "sig-foo-leads@kubernetes.io";
-      else for (const r of p.repositories) r.writers = "sig-foo-leads@kubernetes.io";
+      if (p.kind === "dedicated") p.writers = "sig-foo-leads@example.com";
+      else for (const r of p.repositories) r.writers = "sig-foo-leads@example.com";
     }
     const e = build(catalog);
     expect(e.declarations.filter((d) => d.type === COMPONENT.writersGroups)).toEqual([]);
     expect(e.declarations.some((d) => d.urn === WRITERS_GROUPS_URN || d.parent === WRITERS_GROUPS_URN)).toBe(false);
     expect(ofType(e, T.group)).toEqual([]);
+    expect(ofType(e, T.sleep)).toEqual([]);
     expect(ofType(e, T.membership)).toEqual([]);
-    for (const d of e.declarations) expect(groupDependencies(d), d.urn).toEqual([]);
+    for (const d of e.declarations) {
+      expect(groupDependencies(d), d.urn).toEqual([]);
+      expect(sleepDependencies(d), d.urn).toEqual([]);
+    }
     expect(e.declarations.filter(isComponent).map((c) => c.type).sort()).toEqual(
       [...Array<string>(5).fill(COMPONENT.dedicated), COMPONENT.promoter, COMPONENT.shared].sort(),
     );
     // the grants to the override are still there
-    expect(iamGrants(e).filter((g) => g.inputs.member === "group:sig-foo-leads@kubernetes.io").length).toBe(5 * 9 + 4 * 2 - 3);
+    expect(iamGrants(e).filter((g) => g.inputs.member === "group:sig-foo-leads@example.com").length).toBe(5 * 9 + 4 * 2 - 3);
   });
 
   it("control: the k8s-infra-staging-* group of another domain does not count either", () => {
@@ -485,7 +550,11 @@ describe("writers groups: one fixed component, and grants wait for their group",
     const e = build(catalog);
     expect(e.declarations.filter((d) => d.type === COMPONENT.writersGroups)).toEqual([]);
     expect(ofType(e, T.group)).toEqual([]);
-    for (const d of e.declarations) expect(groupDependencies(d), d.urn).toEqual([]);
+    expect(ofType(e, T.sleep)).toEqual([]);
+    for (const d of e.declarations) {
+      expect(groupDependencies(d), d.urn).toEqual([]);
+      expect(sleepDependencies(d), d.urn).toEqual([]);
+    }
   });
 });
 
@@ -495,7 +564,7 @@ describe("5: input errors stop everything", () => {
     editYaml(dir, "infra.yaml", (doc) => {
       doc.setIn(["infra", "staging", "projects"], doc.createNode({}));
     });
-    const result = loadCatalog(dir, policyOf(prodConfig()));
+    const result = loadCatalog(dir, policyOf(exampleConfig(), STACK));
     expect(result.catalog).toBeUndefined();
     const errors = result.problems.filter((p) => p.severity === "error");
     expect(errors.length).toBeGreaterThanOrEqual(1);
@@ -506,7 +575,7 @@ describe("5: input errors stop everything", () => {
   it("a staging section with no projects key at all is an error too", () => {
     const dir = tempDir("empty");
     fs.writeFileSync(path.join(dir, "infra.yaml"), "infra:\n  staging:\n    managed_by: pulumi/k8s-infra-staging\n    projects:\n");
-    const result = loadCatalog(dir, policyOf(prodConfig()));
+    const result = loadCatalog(dir, policyOf(exampleConfig(), STACK));
     expect(result.catalog).toBeUndefined();
     expect(result.problems.filter((p) => p.severity === "error").map((p) => `${p.file}:${p.line}`)).toEqual(["infra.yaml:4"]);
   });
@@ -523,7 +592,7 @@ describe("5: input errors stop everything", () => {
     const text = fs.readFileSync(path.join(dir, rel), "utf8");
     fs.writeFileSync(path.join(dir, rel), text + "- name: Bad Name\n  dmap: {}\n");
     const line = text.split("\n").length;
-    const result = loadCatalog(dir, policyOf(prodConfig()));
+    const result = loadCatalog(dir, policyOf(exampleConfig(), STACK));
     expect(result.catalog).toBeUndefined();
     const errors = result.problems.filter((p) => p.severity === "error");
     expect(errors.map((p) => `${p.file}:${p.line}`)).toContain(`${rel}:${line}`);

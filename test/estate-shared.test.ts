@@ -18,9 +18,12 @@ import {
   groupUrn,
   iamGrants,
   ofType,
-  prodConfig,
+  exampleConfig,
   shared,
   SHARED_URN,
+  sleepDependencies,
+  sleepUrn,
+  STACK,
   T,
   where,
   removeTempDirs,
@@ -30,19 +33,22 @@ import {
 afterAll(removeTempDirs);
 
 const ID = "k8s-staging-images";
-const A = "group:k8s-infra-artifact-admins@kubernetes.io";
-const B = "serviceAccount:gcb-builder@k8s-infra-prow-build-trusted.iam.gserviceaccount.com";
-const P = "serviceAccount:k8s-infra-gcr-promoter@k8s-artifacts-prod.iam.gserviceaccount.com";
+const A = "group:k8s-infra-artifact-admins@example.com";
+const B = "serviceAccount:gcb-builder@example-prow-build-trusted.iam.gserviceaccount.com";
+const P = "serviceAccount:k8s-infra-gcr-promoter@example-artifacts-prod.iam.gserviceaccount.com";
+/** The CI pool's test-pods namespace (ciPoolProjectNumber and ciWorkloadPool of Pulumi.example.yaml), spelled out. */
+const CI_PODS =
+  "principalSet://iam.googleapis.com/projects/100000000001/locations/global/workloadIdentityPools/example-prow-build-trusted.svc.id.goog/namespace/test-pods";
 const COMPONENT_URN = componentUrn(COMPONENT.shared, ID);
 const PROJECT_URN = SHARED_URN(T.project, ID);
 const serviceUrn = (api: string) => SHARED_URN(T.service, `${ID}/${api}`);
 
 /** The repositories of the bundled catalog and their writers group (cluster-inventory-api and node-readiness-controller override it). */
 const REPOS: Record<string, { writers: string; dryRun: boolean }> = {
-  charts: { writers: "k8s-infra-staging-charts@kubernetes.io", dryRun: false },
-  "cluster-inventory-api": { writers: "k8s-infra-staging-cluster-inv-api@kubernetes.io", dryRun: false },
-  kro: { writers: "k8s-infra-staging-kro@kubernetes.io", dryRun: false },
-  "node-readiness-controller": { writers: "k8s-infra-staging-node-readiness@kubernetes.io", dryRun: true },
+  charts: { writers: "k8s-infra-staging-charts@example.com", dryRun: false },
+  "cluster-inventory-api": { writers: "k8s-infra-staging-cluster-inv-api@example.com", dryRun: false },
+  kro: { writers: "k8s-infra-staging-kro@example.com", dryRun: false },
+  "node-readiness-controller": { writers: "k8s-infra-staging-node-readiness@example.com", dryRun: true },
 };
 
 let estate: Estate;
@@ -59,9 +65,9 @@ describe("4.2 project and APIs", () => {
     expect(p.inputs).toMatchObject({
       projectId: ID,
       name: ID,
-      orgId: "758905017065",
-      billingAccount: "018801-93540E-22A20E",
-      autoCreateNetwork: false,
+      orgId: "123456789012",
+      billingAccount: "01A2B3-C4D5E6-F7A8B9",
+      autoCreateNetwork: true,
       deletionPolicy: "PREVENT",
     });
   });
@@ -78,16 +84,17 @@ describe("4.2 project and APIs", () => {
     }
   });
 
-  it("project IAM is exactly: viewer for A and for each repository's writers group", () => {
+  it("project IAM is exactly: viewer for A and for each repository's writers group; builds.editor for B", () => {
     const iam = where(estate, T.projectIam, { project: ID });
     expect(grants(iam)).toEqual(
-      [`roles/viewer ${A}`, ...Object.values(REPOS).map((r) => `roles/viewer group:${r.writers}`)].sort(),
+      [`roles/viewer ${A}`, `roles/cloudbuild.builds.editor ${B}`, ...Object.values(REPOS).map((r) => `roles/viewer group:${r.writers}`)].sort(),
     );
-    // each writers group's viewer grant also waits for its Group; A is not declared here
+    // each writers group's viewer grant also waits for its Group's propagation pause; A and B are not declared here
     const dependsOn = Object.fromEntries(iam.map((g) => [grants([g])[0]!, g.dependsOn]));
     expect(dependsOn).toEqual({
       [`roles/viewer ${A}`]: [PROJECT_URN],
-      ...Object.fromEntries(Object.values(REPOS).map((r) => [`roles/viewer group:${r.writers}`, [PROJECT_URN, groupUrn(r.writers)]])),
+      [`roles/cloudbuild.builds.editor ${B}`]: [PROJECT_URN],
+      ...Object.fromEntries(Object.values(REPOS).map((r) => [`roles/viewer group:${r.writers}`, [PROJECT_URN, sleepUrn(r.writers)]])),
     });
   });
 });
@@ -105,12 +112,12 @@ describe("4.2 bucket <id>-gcb", () => {
     expect(where(estate, T.bucket, { project: ID }).map((x) => x.name)).toEqual([GCB]);
   });
 
-  it("storage.admin: B (exactly)", () => {
-    expect(grants(where(estate, T.bucketIam, { bucket: GCB }))).toEqual([`roles/storage.admin ${B}`]);
+  it("storage.admin: B and the CI pool's test-pods namespace (exactly)", () => {
+    expect(grants(where(estate, T.bucketIam, { bucket: GCB }))).toEqual([`roles/storage.admin ${B}`, `roles/storage.admin ${CI_PODS}`].sort());
   });
 
   it("follows sharedBuildBucketRetentionDays", () => {
-    const config = { ...prodConfig(), sharedBuildBucketRetentionDays: 14 };
+    const config = { ...exampleConfig(), sharedBuildBucketRetentionDays: 14 };
     const b = byUrn(build(bundledCatalog(config), config), SHARED_URN(T.bucket, GCB));
     expect(b.inputs.lifecycleRules).toEqual([{ action: { type: "Delete" }, condition: { age: 14 } }]);
   });
@@ -140,7 +147,7 @@ describe("4.2 per repository", () => {
         expect(r.inputs.cleanupPolicyDryRun).toBe(dryRun);
       });
 
-      it(`reader allUsers and P, writer ${writers} and its build account (exactly)`, () => {
+      it(`reader allUsers and P, writer ${writers} and its build account, repoAdmin A (exactly)`, () => {
         const iam = where(estate, T.repositoryIam, { project: ID, repository: repo });
         expect(grants(iam)).toEqual(
           [
@@ -148,16 +155,18 @@ describe("4.2 per repository", () => {
             `roles/artifactregistry.reader ${P}`,
             `roles/artifactregistry.writer group:${writers}`,
             `roles/artifactregistry.writer ref(${ID}/${account}).member`,
+            `roles/artifactregistry.repoAdmin ${A}`,
           ].sort(),
         );
         for (const g of iam) expect(g.inputs.location).toBe("us-central1");
-        // the writer grant to the group waits for the repository and the group's Group; the others for the repository only
+        // the writer grant to the group waits for the repository and the group's propagation pause; the others for the repository only
         const dependsOn = Object.fromEntries(iam.map((g) => [grants([g])[0]!, g.dependsOn]));
         expect(dependsOn).toEqual({
           "roles/artifactregistry.reader allUsers": [REPO_URN],
           [`roles/artifactregistry.reader ${P}`]: [REPO_URN],
-          [`roles/artifactregistry.writer group:${writers}`]: [REPO_URN, groupUrn(writers)],
+          [`roles/artifactregistry.writer group:${writers}`]: [REPO_URN, sleepUrn(writers)],
           [`roles/artifactregistry.writer ref(${ID}/${account}).member`]: [REPO_URN],
+          [`roles/artifactregistry.repoAdmin ${A}`]: [REPO_URN],
         });
         const own = iam.find((g) => typeof g.inputs.member !== "string");
         expect(own?.inputs.member).toEqual({ ref: ACCOUNT_URN, output: "member" });
@@ -166,7 +175,7 @@ describe("4.2 per repository", () => {
       it(`project viewer for ${writers}`, () => {
         const g = byUrn(estate, SHARED_URN(T.projectIam, `${ID}/roles/viewer/group:${writers}`));
         expect(g.inputs).toEqual({ project: ID, role: "roles/viewer", member: `group:${writers}` });
-        expect(g.dependsOn).toEqual([PROJECT_URN, groupUrn(writers)]);
+        expect(g.dependsOn).toEqual([PROJECT_URN, sleepUrn(writers)]);
       });
 
       it(`build account ${account}, after the iam API`, () => {
@@ -175,14 +184,21 @@ describe("4.2 per repository", () => {
         expect(a.dependsOn).toEqual([serviceUrn("iam.googleapis.com")]);
       });
 
-      it("usable by B (serviceAccountUser) and by the CI pod test-pods/<repo> (workloadIdentityUser), nothing else", () => {
+      it("usable by B (serviceAccountUser), by the CI pod test-pods/<repo> (workloadIdentityUser) and by itself (serviceAccountTokenCreator), nothing else", () => {
         const iam = where(estate, T.accountIam, { serviceAccountId: { ref: ACCOUNT_URN, output: "name" } });
         expect(grants(iam)).toEqual(
           [
             `roles/iam.serviceAccountUser ${B}`,
-            `roles/iam.workloadIdentityUser serviceAccount:k8s-infra-prow-build-trusted.svc.id.goog[test-pods/${repo}]`,
+            `roles/iam.workloadIdentityUser serviceAccount:example-prow-build-trusted.svc.id.goog[test-pods/${repo}]`,
+            `roles/iam.serviceAccountTokenCreator ref(${ID}/${account}).member`,
           ].sort(),
         );
+        const self = byUrn(estate, SHARED_URN(T.accountIam, `${ID}/${account}/roles/iam.serviceAccountTokenCreator/self`));
+        expect(self.inputs).toEqual({
+          serviceAccountId: { ref: ACCOUNT_URN, output: "name" },
+          role: "roles/iam.serviceAccountTokenCreator",
+          member: { ref: ACCOUNT_URN, output: "member" },
+        });
       });
     });
   }
@@ -192,10 +208,10 @@ describe("4.2 per repository", () => {
       ...where(estate, T.repositoryIam, { project: ID }),
       ...where(estate, T.projectIam, { project: ID }),
     ].map((g) => g.inputs.member);
-    expect(members).toContain("group:k8s-infra-staging-cluster-inv-api@kubernetes.io");
-    expect(members).not.toContain("group:k8s-infra-staging-cluster-inventory-api@kubernetes.io");
+    expect(members).toContain("group:k8s-infra-staging-cluster-inv-api@example.com");
+    expect(members).not.toContain("group:k8s-infra-staging-cluster-inventory-api@example.com");
     const groups = ofType(estate, T.group).map((g) => g.name);
-    expect(groups).not.toContain("k8s-infra-staging-cluster-inventory-api@kubernetes.io");
+    expect(groups).not.toContain("k8s-infra-staging-cluster-inventory-api@example.com");
   });
 
   it("a repository-level cleanup overrides the project's", () => {
@@ -220,7 +236,14 @@ describe("4.2 build account id: the repository cut to 27 characters + -sa", () =
     const name = "very-long-repository-name-for-cut-testin";
     expect(name).toHaveLength(40);
     const catalog = bundledCatalog();
-    shared(catalog, ID).repositories.push({ name, writers: `k8s-infra-staging-kro@kubernetes.io`, cleanup: { olderThanDays: 90, dryRun: false } });
+    shared(catalog, ID).repositories.push({
+      name,
+      writers: `k8s-infra-staging-kro@example.com`,
+      writerAccounts: [],
+      location: "us-central1",
+      buildAccount: true,
+      cleanup: { olderThanDays: 90, dryRun: false },
+    });
     const e = build(catalog);
     const expected = "very-long-repository-name-f-sa";
     expect(expected).toHaveLength(30);
@@ -231,7 +254,7 @@ describe("4.2 build account id: the repository cut to 27 characters + -sa", () =
     const ACCOUNT_URN = a.urn;
     expect(byUrn(e, SHARED_URN(T.repository, `${ID}/${name}`)).inputs.repositoryId).toBe(name);
     expect(grants(where(e, T.accountIam, { serviceAccountId: { ref: ACCOUNT_URN, output: "name" } }))).toContain(
-      `roles/iam.workloadIdentityUser serviceAccount:k8s-infra-prow-build-trusted.svc.id.goog[test-pods/${name}]`,
+      `roles/iam.workloadIdentityUser serviceAccount:example-prow-build-trusted.svc.id.goog[test-pods/${name}]`,
     );
     expect(e.projects.find((p) => p.id === ID)?.builderAccounts).toContain(`${expected}@${ID}.iam.gserviceaccount.com`);
   });
@@ -243,7 +266,7 @@ describe("4.2 build account ids the cut cannot make valid are catalog errors (no
     const dir = copyBundled();
     const file = path.join(dir, "infra.yaml");
     const text = fs.readFileSync(file, "utf8");
-    const entries = names.map((n) => `          ${n}:\n            writers: k8s-infra-staging-kro@kubernetes.io\n`).join("");
+    const entries = names.map((n) => `          ${n}:\n            writers: k8s-infra-staging-kro@example.com\n`).join("");
     const edited = text.replace("          kro:\n", `          kro:\n${entries}`);
     if (edited === text) throw new Error("infra.yaml of the bundled catalog changed: kro entry not found");
     fs.writeFileSync(file, edited);
@@ -251,14 +274,14 @@ describe("4.2 build account ids the cut cannot make valid are catalog errors (no
   }
 
   it("control: a third repository with a valid name loads", () => {
-    const catalog = loadCatalog(withRepositories("abc"), policyOf(prodConfig())).catalog;
+    const catalog = loadCatalog(withRepositories("abc"), policyOf(exampleConfig(), STACK)).catalog;
     expect(catalog && shared(catalog, ID).repositories.map((r) => r.name)).toContain("abc");
     expect(byUrn(build(catalog!), SHARED_URN(T.account, `${ID}/abc-sa`)).inputs.accountId).toBe("abc-sa");
   });
 
   it("two repositories that agree on their first 27 characters: an infra.yaml error naming the shared account", () => {
     const long = "sig-storage-local-static-provisioner";
-    const result = loadCatalog(withRepositories(`${long}-a`, `${long}-b`), policyOf(prodConfig()));
+    const result = loadCatalog(withRepositories(`${long}-a`, `${long}-b`), policyOf(exampleConfig(), STACK));
     expect(result.catalog).toBeUndefined();
     const errors = result.problems.filter((p) => p.severity === "error");
     expect(errors).toHaveLength(1);
@@ -267,7 +290,7 @@ describe("4.2 build account ids the cut cannot make valid are catalog errors (no
   });
 
   it("a 2-character repository (account ab-sa would be 5 characters, GCP needs 6): an infra.yaml error", () => {
-    const result = loadCatalog(withRepositories("ab"), policyOf(prodConfig()));
+    const result = loadCatalog(withRepositories("ab"), policyOf(exampleConfig(), STACK));
     expect(result.catalog).toBeUndefined();
     const errors = result.problems.filter((p) => p.severity === "error");
     expect(errors.map((p) => p.file)).toEqual(["infra.yaml"]);
@@ -285,55 +308,58 @@ describe("4.2 writers groups", () => {
     }
     // nothing of a writers group sits under the shared project's component
     expect(estate.declarations.filter((d) => d.parent === COMPONENT_URN && (d.type === T.group || d.type === T.membership))).toEqual([]);
-    const kro = where(estate, T.membership, { group: { ref: groupUrn("k8s-infra-staging-kro@kubernetes.io"), output: "name" } });
+    const kro = where(estate, T.membership, { group: { ref: groupUrn("k8s-infra-staging-kro@example.com"), output: "name" } });
     expect(kro.map((m) => (m.inputs.preferredMemberKey as { id: string }).id).sort()).toEqual(["trent@example.com", "uma@example.com"]);
     for (const m of kro) expect(m.parent).toBe(WRITERS_GROUPS_URN);
   });
 
   it("two repositories sharing one writers group declare it once", () => {
     const catalog = bundledCatalog();
-    shared(catalog, ID).repositories.find((r) => r.name === "charts")!.writers = "k8s-infra-staging-kro@kubernetes.io";
+    shared(catalog, ID).repositories.find((r) => r.name === "charts")!.writers = "k8s-infra-staging-kro@example.com";
     const e = build(catalog);
     const groups = ofType(e, T.group).map((g) => g.name);
-    expect(groups.filter((g) => g === "k8s-infra-staging-kro@kubernetes.io")).toHaveLength(1);
-    expect(groups).not.toContain("k8s-infra-staging-charts@kubernetes.io");
+    expect(groups.filter((g) => g === "k8s-infra-staging-kro@example.com")).toHaveLength(1);
+    expect(groups).not.toContain("k8s-infra-staging-charts@example.com");
     expect(grants(where(e, T.repositoryIam, { project: ID, repository: "charts" }))).toContain(
-      "roles/artifactregistry.writer group:k8s-infra-staging-kro@kubernetes.io",
+      "roles/artifactregistry.writer group:k8s-infra-staging-kro@example.com",
     );
-    // the charts writer grant now waits for the kro Group
-    const chartsWriter = byUrn(e, SHARED_URN(T.repositoryIam, `${ID}/charts/roles/artifactregistry.writer/group:k8s-infra-staging-kro@kubernetes.io`));
-    expect(chartsWriter.dependsOn).toEqual([SHARED_URN(T.repository, `${ID}/charts`), groupUrn("k8s-infra-staging-kro@kubernetes.io")]);
+    // the charts writer grant now waits for the kro Group's propagation pause
+    const chartsWriter = byUrn(e, SHARED_URN(T.repositoryIam, `${ID}/charts/roles/artifactregistry.writer/group:k8s-infra-staging-kro@example.com`));
+    expect(chartsWriter.dependsOn).toEqual([SHARED_URN(T.repository, `${ID}/charts`), sleepUrn("k8s-infra-staging-kro@example.com")]);
   });
 
   it("a writers group not named k8s-infra-staging-* (sig-foo-leads) is referenced in IAM but not declared", () => {
     const catalog = bundledCatalog();
-    shared(catalog, ID).repositories.find((r) => r.name === "kro")!.writers = "sig-foo-leads@kubernetes.io";
+    shared(catalog, ID).repositories.find((r) => r.name === "kro")!.writers = "sig-foo-leads@example.com";
     const e = build(catalog);
     expect(grants(where(e, T.repositoryIam, { project: ID, repository: "kro" }))).toContain(
-      "roles/artifactregistry.writer group:sig-foo-leads@kubernetes.io",
+      "roles/artifactregistry.writer group:sig-foo-leads@example.com",
     );
-    expect(byUrn(e, SHARED_URN(T.projectIam, `${ID}/roles/viewer/group:sig-foo-leads@kubernetes.io`)).inputs.member).toBe(
-      "group:sig-foo-leads@kubernetes.io",
+    expect(byUrn(e, SHARED_URN(T.projectIam, `${ID}/roles/viewer/group:sig-foo-leads@example.com`)).inputs.member).toBe(
+      "group:sig-foo-leads@example.com",
     );
     const groups = ofType(e, T.group).map((g) => (g.inputs.groupKey as { id: string }).id);
-    expect(groups).not.toContain("sig-foo-leads@kubernetes.io");
+    expect(groups).not.toContain("sig-foo-leads@example.com");
     // nobody uses the kro group any more: it is no longer declared either
-    expect(groups).not.toContain("k8s-infra-staging-kro@kubernetes.io");
+    expect(groups).not.toContain("k8s-infra-staging-kro@example.com");
     expect(groups).toHaveLength(8);
     expect(e.declarations.some((d) => d.name.startsWith("sig-foo-leads@"))).toBe(false);
     // no Group to wait for: the grants to sig-foo-leads wait for the repository / project only
     const KRO_URN = SHARED_URN(T.repository, `${ID}/kro`);
-    const writer = byUrn(e, SHARED_URN(T.repositoryIam, `${ID}/kro/roles/artifactregistry.writer/group:sig-foo-leads@kubernetes.io`));
+    const writer = byUrn(e, SHARED_URN(T.repositoryIam, `${ID}/kro/roles/artifactregistry.writer/group:sig-foo-leads@example.com`));
     expect(writer.dependsOn).toEqual([KRO_URN]);
-    const viewer = byUrn(e, SHARED_URN(T.projectIam, `${ID}/roles/viewer/group:sig-foo-leads@kubernetes.io`));
+    const viewer = byUrn(e, SHARED_URN(T.projectIam, `${ID}/roles/viewer/group:sig-foo-leads@example.com`));
     expect(viewer.dependsOn).toEqual([PROJECT_URN]);
-    const toLeads = iamGrants(e).filter((d) => d.inputs.member === "group:sig-foo-leads@kubernetes.io");
+    const toLeads = iamGrants(e).filter((d) => d.inputs.member === "group:sig-foo-leads@example.com");
     expect(toLeads).toHaveLength(2);
-    for (const d of toLeads) expect(groupDependencies(d), d.urn).toEqual([]);
-    // the other repositories' writer grants still wait for their own Group
-    expect(byUrn(e, SHARED_URN(T.repositoryIam, `${ID}/charts/roles/artifactregistry.writer/group:k8s-infra-staging-charts@kubernetes.io`)).dependsOn).toEqual([
+    for (const d of toLeads) {
+      expect(groupDependencies(d), d.urn).toEqual([]);
+      expect(sleepDependencies(d), d.urn).toEqual([]);
+    }
+    // the other repositories' writer grants still wait for their own Group (through its propagation pause)
+    expect(byUrn(e, SHARED_URN(T.repositoryIam, `${ID}/charts/roles/artifactregistry.writer/group:k8s-infra-staging-charts@example.com`)).dependsOn).toEqual([
       SHARED_URN(T.repository, `${ID}/charts`),
-      groupUrn("k8s-infra-staging-charts@kubernetes.io"),
+      sleepUrn("k8s-infra-staging-charts@example.com"),
     ]);
   });
 
@@ -359,7 +385,8 @@ describe("summary of the shared project", () => {
     expect(s.repositories.find((r) => r.name === "node-readiness-controller")).toEqual({
       name: "node-readiness-controller",
       registry: `us-central1-docker.pkg.dev/${ID}/node-readiness-controller`,
-      writersGroup: "k8s-infra-staging-node-readiness@kubernetes.io",
+      writersGroup: "k8s-infra-staging-node-readiness@example.com",
+      writerAccounts: [],
       builderAccount: `node-readiness-controller-sa@${ID}.iam.gserviceaccount.com`,
       cleanupDays: 90,
       cleanupDryRun: true,

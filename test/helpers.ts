@@ -12,8 +12,10 @@ export const REPO_ROOT = path.resolve(__dirname, "..");
 export const SHARED = path.resolve(__dirname, "../../shared");
 
 /** The production policy, read from Pulumi.prod.yaml as the program does. */
-export const PROD_POLICY: CatalogPolicy = policyOf(readStackConfigFile(REPO_ROOT, "prod"));
+export const PROD_POLICY: CatalogPolicy = policyOf(readStackConfigFile(REPO_ROOT, "prod"), "prod");
 export const PROMOTER = PROD_POLICY.promoterServiceAccount;
+/** The policy of the bundled example estate (projects/), read from Pulumi.example.yaml. */
+export const EXAMPLE_POLICY: CatalogPolicy = policyOf(readStackConfigFile(REPO_ROOT, "example"), "example");
 
 export function tempDir(prefix = "catalog-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -65,7 +67,7 @@ export function productionDestinations(rel: string, policy: CatalogPolicy = PROD
 }
 
 /** A staging writers group entry (starts with "  - email-id", 8 lines). */
-export function stagingGroup(suffix: string, members: string[] = ["alice@example.com"]): string {
+export function stagingGroup(suffix: string, members: string[] = ["alice@example.org"]): string {
   return [
     `  - email-id: k8s-infra-staging-${suffix}@kubernetes.io`,
     `    name: k8s-infra-staging-${suffix}`,

@@ -2,13 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadCatalog } from "../src/catalog/catalog";
-import { PROD_POLICY, SHARED, outcomeOf, tempDir, type Outcome } from "./helpers";
+import { copySample, INFRA_FILE, K8SIO, MISSING_GROUPS, repairGroups, RESTRICTED, SAMPLE } from "./fixtures/k8sio/sample";
+import { PROD_POLICY, outcomeOf, type Outcome } from "./helpers";
 
-/** A real upstream catalog (kubernetes/k8s.io), its files taken at different commits (see its README.md). */
-const SAMPLE = path.join(SHARED, "k8sio-sample");
+/** A real upstream catalog (kubernetes/k8s.io), read in place in its own layout; its files were taken at different commits (its README.md). */
 const REGISTRY = path.join(SAMPLE, "registry.k8s.io");
-const INFRA = path.join(SAMPLE, "infra/gcp/infra.yaml");
+const INFRA = path.join(SAMPLE, INFRA_FILE);
 const ROOTS = PROD_POLICY.productionRegistries;
+const M = K8SIO.manifests;
+const I = K8SIO.images;
 
 const read = (file: string) => fs.readFileSync(file, "utf8");
 
@@ -20,22 +22,20 @@ function posOf(text: string, needle: string, context = needle): string {
   return `${i + 1}:${lines[i]!.indexOf(needle) + 1}`;
 }
 
-/** Manifests whose images.yaml is in the sample; the others are left out of the assembled catalog. */
-const DIRS = fs
-  .readdirSync(path.join(REGISTRY, "manifests"))
-  .filter((d) => fs.existsSync(path.join(REGISTRY, "images", d, "images.yaml")))
-  .sort();
+const ALL_DIRS = fs.readdirSync(path.join(REGISTRY, "manifests")).sort();
+/** Manifests whose images.yaml is in the sample, and those without (genuine errors: a manifest needs its images.yaml). */
+const DIRS = ALL_DIRS.filter((d) => fs.existsSync(path.join(REGISTRY, "images", d, "images.yaml")));
+const WITHOUT_IMAGES = ALL_DIRS.filter((d) => !DIRS.includes(d));
 
 interface ManifestText {
   dir: string;
   file: string;
   text: string;
 }
-const MANIFESTS: ManifestText[] = DIRS.map((dir) => {
-  const file = `manifests/${dir}/promoter-manifest.yaml`;
-  return { dir, file, text: read(path.join(REGISTRY, file)) };
+const MANIFESTS: ManifestText[] = ALL_DIRS.map((dir) => {
+  const file = `${M}/${dir}/promoter-manifest.yaml`;
+  return { dir, file, text: read(path.join(SAMPLE, file)) };
 });
-
 /** Manifests still listing the retired gcr.io destinations, and manifests of 20 regions instead of 22. */
 const WITH_GCR = MANIFESTS.filter((m) => m.text.includes("us.gcr.io/"));
 const WITHOUT_EUROPE_WEST10 = MANIFESTS.filter((m) => !m.text.includes("europe-west10-"));
@@ -63,49 +63,36 @@ function lacksTwoRows(m: ManifestText): string[] {
   );
 }
 
-const BOSKOS = "manifests/k8s-staging-boskos/promoter-manifest.yaml";
+const BOSKOS = `${M}/k8s-staging-boskos/promoter-manifest.yaml`;
 const BOSKOS_ROWS = [
   `${BOSKOS}:2:1: error: destination path boskos lacks 1 production root: add us-west2-docker.pkg.dev/k8s-artifacts-prod/images/boskos`,
   `${BOSKOS}:47:9: error: destination us-west1-docker.pkg.dev/k8s-artifacts-prod/images/boskos is listed twice (first at line 45); remove one`,
 ];
 
-const INGRESS = "images/k8s-staging-ingress-nginx/images.yaml";
-const INGRESS_LINE_562 = read(path.join(REGISTRY, INGRESS)).split(/\r?\n/)[561] ?? "";
+const INGRESS = `${I}/k8s-staging-ingress-nginx/images.yaml`;
+const INGRESS_LINE_562 = read(path.join(SAMPLE, INGRESS)).split(/\r?\n/)[561] ?? "";
 const SHORT_DIGEST = /sha256:[0-9a-f]+/.exec(INGRESS_LINE_562)?.[0] ?? "";
 
-// These three are genuine inconsistencies of the sample: its restrictions.yaml is from an older upstream commit than these groups files (provenance.tsv).
-const RESTRICTED: [file: string, email: string][] = [
-  ["groups/sig-instrumentation/groups.yaml", "k8s-infra-staging-resource-state-met@kubernetes.io"],
-  ["groups/sig-node/groups.yaml", "k8s-infra-staging-dra-driver-google@kubernetes.io"],
-  ["groups/sig-release/groups.yaml", "k8s-infra-staging-mirror@kubernetes.io"],
-];
+// RESTRICTED (fixtures/k8sio/sample.ts): genuine inconsistencies of the sample, whose restrictions.yaml is older than these groups files (provenance.tsv).
 const restrictionRow = ([file, email]: [string, string]) =>
   `${file}:${posOf(read(path.join(SAMPLE, file)), email, `email-id: ${email}`)}: error: groups/restrictions.yaml does not allow ${email} in ${file}; add it there or move the group`;
 
-/** The assembled catalog: symlinks to the sample's files, with only the manifests whose images.yaml exists. */
-function assemble(withGroups: boolean, dirs: string[]): string {
-  const root = tempDir("k8sio-");
-  fs.symlinkSync(INFRA, path.join(root, "infra.yaml"));
-  if (withGroups) fs.symlinkSync(path.join(SAMPLE, "groups"), path.join(root, "groups"));
-  if (dirs === DIRS) {
-    fs.symlinkSync(path.join(REGISTRY, "images"), path.join(root, "images"));
-  } else {
-    fs.mkdirSync(path.join(root, "images"));
-    for (const d of dirs) fs.symlinkSync(path.join(REGISTRY, "images", d), path.join(root, "images", d));
-  }
-  fs.mkdirSync(path.join(root, "manifests"));
-  for (const d of dirs) fs.symlinkSync(path.join(REGISTRY, "manifests", d), path.join(root, "manifests", d));
-  return root;
-}
+const noImagesRow = (dir: string) => {
+  const file = `${M}/${dir}/promoter-manifest.yaml`;
+  return `${file}:1:1: error: ${file} has no ${I}/${dir}/images.yaml; add it (an empty file means no images yet)`;
+};
+const missingGroupRow = (name: string) =>
+  `${INFRA_FILE}:${posOf(read(INFRA), `k8s-staging-${name}:`)}: error: writers group k8s-infra-staging-${name}@kubernetes.io of k8s-staging-${name} has no entry in groups/**/groups.yaml; add it there (the groups reconciler deletes every group groups.yaml does not list)`;
 
 describe("the k8s.io sample catalog under the production policy", () => {
   let r: Outcome;
   beforeAll(() => {
-    r = outcomeOf(loadCatalog(assemble(true, DIRS), PROD_POLICY));
+    r = outcomeOf(loadCatalog(SAMPLE, PROD_POLICY, K8SIO));
   });
 
   it("the expected manifest lists come from the files, and hold the ones known by name", () => {
     expect(DIRS).not.toContain("k8s-staging-kubernetes");
+    expect(WITHOUT_IMAGES).toEqual(expect.arrayContaining(["k8s-staging-dns", "k8s-staging-build-image"]));
     expect(WITH_GCR.map((m) => m.dir)).toEqual(expect.arrayContaining(["k8s-staging-releng", "k8s-staging-kustomize"]));
     expect(WITHOUT_EUROPE_WEST10.map((m) => m.dir)).toEqual(expect.arrayContaining(["k8s-staging-releng", "k8s-staging-kustomize"]));
     expect([...WITH_GCR, ...WITHOUT_EUROPE_WEST10].map((m) => m.dir)).not.toContain("k8s-staging-boskos");
@@ -119,6 +106,8 @@ describe("the k8s.io sample catalog under the production policy", () => {
       ...BOSKOS_ROWS,
       `${INGRESS}:562:5: error: digest "${SHORT_DIGEST}" must have exactly 64 hex characters after "sha256:" (it has 63)`,
       ...RESTRICTED.map(restrictionRow),
+      ...WITHOUT_IMAGES.map(noImagesRow),
+      ...MISSING_GROUPS.map(missingGroupRow),
     ];
     expect([...r.errors].sort()).toEqual(expected.sort());
     expect(r.result.catalog).toBeUndefined();
@@ -132,13 +121,15 @@ describe("the k8s.io sample catalog under the production policy", () => {
       BOSKOS,
       INGRESS,
       ...RESTRICTED.map(([file]) => file),
+      ...WITHOUT_IMAGES.map((d) => `${M}/${d}/promoter-manifest.yaml`),
+      INFRA_FILE,
     ]);
     expect([...files].sort()).toEqual([...expected].sort());
   });
 
   it("reports releng and kustomize for their gcr.io destinations and missing regions", () => {
     for (const name of ["releng", "kustomize"]) {
-      const file = `manifests/k8s-staging-${name}/promoter-manifest.yaml`;
+      const file = `${M}/k8s-staging-${name}/promoter-manifest.yaml`;
       for (const host of ["us.gcr.io", "eu.gcr.io", "asia.gcr.io"]) {
         expect(r.errors).toContainEqual(expect.stringMatching(new RegExp(`^${file}:\\d+:\\d+: error: destination ${host}/k8s-artifacts-prod/${name} is not under a production registry root`)));
       }
@@ -159,19 +150,24 @@ describe("the k8s.io sample catalog under the production policy", () => {
 
   it("reports k8s-staging-gcb-untrusted as skipped, in a note", () => {
     const id = "k8s-staging-gcb-untrusted";
-    expect(r.notes).toEqual([`infra.yaml:${posOf(read(INFRA), `${id}:`)}: note: ${id} is managed by infra/gcp/bash/ensure-staging-gcb-untrusted.sh; skipped`]);
+    expect(r.notes).toEqual([`${INFRA_FILE}:${posOf(read(INFRA), `${id}:`)}: note: ${id} is managed by infra/gcp/bash/ensure-staging-gcb-untrusted.sh; skipped`]);
   });
 
-  it("reads the CRLF file images/k8s-staging-npd/images.yaml without any problem", () => {
+  it("reads the CRLF file registry.k8s.io/images/k8s-staging-npd/images.yaml without any problem", () => {
     expect(read(path.join(REGISTRY, "images/k8s-staging-npd/images.yaml"))).toContain("\r\n");
-    expect(r.result.problems.filter((p) => p.file === "images/k8s-staging-npd/images.yaml")).toEqual([]);
+    expect(r.result.problems.filter((p) => p.file === `${I}/k8s-staging-npd/images.yaml`)).toEqual([]);
   });
 });
 
-describe("the k8s.io sample's staging list (infra.yaml with the npd images and manifest only)", () => {
+describe("the k8s.io sample's staging list (a copy with the missing writers groups added and only the npd promotion)", () => {
   let r: Outcome;
   beforeAll(() => {
-    r = outcomeOf(loadCatalog(assemble(false, ["k8s-staging-npd"]), PROD_POLICY));
+    const root = copySample();
+    repairGroups(root);
+    for (const folder of [M, I]) {
+      for (const d of fs.readdirSync(path.join(root, folder))) if (d !== "k8s-staging-npd") fs.rmSync(path.join(root, folder, d), { recursive: true });
+    }
+    r = outcomeOf(loadCatalog(root, PROD_POLICY, K8SIO));
   });
 
   /** Keys under infra.staging.projects, and those with their own managed_by (managed elsewhere). */

@@ -7,6 +7,8 @@ import { DIGEST_A, DIGEST_B, manifest, writeTree } from "./helpers";
 const R1 = "r1-docker.pkg.dev/prod-project/images";
 const R2 = "r2-docker.pkg.dev/prod-project/images";
 const policy: CatalogPolicy = {
+  organizationId: "758905017065",
+  exampleEstate: false,
   domain: "example.com",
   stagingRegion: "us-central1",
   promoterServiceAccount: "promoter@prod-project.iam.gserviceaccount.com",

@@ -8,9 +8,9 @@ import type { Estate } from "../src/estate/estate";
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** The prod stack's configuration as the engine hands it to the program: strings, lists as JSON. */
+/** The example stack's configuration (the stack of the bundled catalog) as the engine hands it to the program: strings, lists as JSON. */
 function engineConfig(): Record<string, string> {
-  const file = parse(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const file = parse(fs.readFileSync(path.join(ROOT, "Pulumi.example.yaml"), "utf8")) as { config: Record<string, unknown> };
   return Object.fromEntries(
     Object.entries(file.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
@@ -50,13 +50,13 @@ beforeAll(async () => {
       },
       call(args) {
         if (args.token === "gcp:organizations/getOrganization:getOrganization") {
-          return { directoryCustomerId: "C0mock123", orgId: "758905017065", name: "organizations/758905017065" };
+          return { directoryCustomerId: "C0mock123", orgId: "123456789012", name: "organizations/123456789012" };
         }
         throw new Error(`unexpected call ${args.token}`);
       },
     },
     "k8s-infra-staging",
-    "prod",
+    "example",
     false,
   );
   const program = await import("../src/pulumi/program");
@@ -86,7 +86,7 @@ function expectedInputs(d: Declaration): Record<string, unknown> {
   return out;
 }
 
-describe("the Pulumi program under mocks (bundled catalog, prod stack)", () => {
+describe("the Pulumi program under mocks (bundled catalog, example stack)", () => {
   it("registers exactly the estate's declarations, with the same URNs (types, names and parents)", () => {
     expect([...urns].sort()).toEqual(estate.declarations.map((d) => d.urn).sort());
     expect(received.filter((r) => !r.type.startsWith("k8s-infra:")).length).toBe(

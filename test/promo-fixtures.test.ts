@@ -12,7 +12,15 @@ const VALIDATE = "internal/legacy/dockerregistry/inventory_test/TestValidateThin
 const PARSE = "internal/legacy/dockerregistry/inventory_test/TestParseThinManifestsFromDir";
 
 function policy(productionRegistries: string[], promoterServiceAccount: string): CatalogPolicy {
-  return { domain: "kubernetes.io", stagingRegion: "us-central1", promoterServiceAccount, productionRegistries, repositoryRetentionDays: 90 };
+  return {
+    organizationId: "758905017065",
+    exampleEstate: false,
+    domain: "kubernetes.io",
+    stagingRegion: "us-central1",
+    promoterServiceAccount,
+    productionRegistries,
+    repositoryRetentionDays: 90,
+  };
 }
 
 /** The fixtures' own registries: each destination path is covered exactly once by these roots. */

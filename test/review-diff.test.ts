@@ -7,7 +7,7 @@ import { diffPlans, isEmpty, showValue } from "../src/review/diff";
 import { ownerOf } from "../src/review/group";
 import { renderDiff, totalsLine } from "../src/review/render-diff";
 import { COLOUR, PLAIN } from "../src/review/style";
-import { BUNDLED, INFRA, copyBundled, planOf, prodConfig, replaceOnce, runCli, stripAnsi } from "./fixtures/review/support";
+import { BUNDLED, INFRA, NEWPROJ_GROUP, copyBundled, planOf, exampleConfig, replaceOnce, runCli, stripAnsi } from "./fixtures/review/support";
 import { tempDir } from "./helpers";
 
 const base = planOf(BUNDLED);
@@ -28,8 +28,8 @@ function addsAndRemoves(before: Plan, after: Plan): [string, number, number, num
   return [...counts.values()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
-const CLEANUP_90 = '[{"id":"delete-older-than-90d","action":"DELETE","condition":{"tagState":"ANY","olderThan":"7776000s"}}]';
-const CLEANUP_30 = '[{"id":"delete-older-than-30d","action":"DELETE","condition":{"tagState":"ANY","olderThan":"2592000s"}}]';
+const CLEANUP_90 = '[{"id":"delete-images-older-than-90-days","action":"DELETE","condition":{"tagState":"ANY","olderThan":"7776000s"}}]';
+const CLEANUP_30 = '[{"id":"delete-images-older-than-30-days","action":"DELETE","condition":{"tagState":"ANY","olderThan":"2592000s"}}]';
 
 describe("diffPlans and renderDiff", () => {
   it("a plan against itself (or its JSON round trip) is empty: No changes.", () => {
@@ -43,7 +43,7 @@ describe("diffPlans and renderDiff", () => {
   });
 
   it("a new project: only creates, each a + line under the project's header", () => {
-    const head = planOf(copyBundled({ "infra.yaml": INFRA.addProject }));
+    const head = planOf(copyBundled({ "infra.yaml": INFRA.addProject, ...NEWPROJ_GROUP }));
     const added = ofProject(head, "k8s-staging-newproj");
     expect(added.length).toBeGreaterThan(40);
     const diff = diffPlans(base, head);
@@ -54,8 +54,9 @@ describe("diffPlans and renderDiff", () => {
     expect(diff.totals).toEqual({ creates, changes: 0, deletes: 0 });
 
     const out = renderDiff(diff, PLAIN);
-    // the new writers group, wherever the estate puts it
-    expect(out).toContain("\n  + Group k8s-infra-staging-newproj@kubernetes.io\n");
+    // the new writers group and its propagation pause, wherever the estate puts them
+    expect(out).toContain("\n  + Group k8s-infra-staging-newproj@example.com\n");
+    expect(out).toContain("\n  + Sleep k8s-infra-staging-newproj@example.com/iam-propagation\n");
     const lines = out.split("\n");
     expect(lines[0]).toBe(`k8s-staging-newproj (+${added.length} ~0 -0)`);
     const body = lines.slice(1, 1 + added.length);
@@ -113,9 +114,10 @@ describe("diffPlans and renderDiff", () => {
         "  - Repository k8s-staging-kueue/images  [protected]",
       ],
     );
-    // the writers group and its 4 memberships go too, unprotected, wherever the estate puts them
-    expect(lines).toContain("  - Group k8s-infra-staging-kueue@kubernetes.io");
-    expect(lines.filter((l) => l.startsWith("  - GroupMembership k8s-infra-staging-kueue@kubernetes.io/"))).toHaveLength(4);
+    // the writers group, its propagation pause and its 4 memberships go too, unprotected, wherever the estate puts them
+    expect(lines).toContain("  - Group k8s-infra-staging-kueue@example.com");
+    expect(lines).toContain("  - Sleep k8s-infra-staging-kueue@example.com/iam-propagation");
+    expect(lines.filter((l) => l.startsWith("  - GroupMembership k8s-infra-staging-kueue@example.com/"))).toHaveLength(4);
     expect(lines.filter((l) => l.startsWith("  + ") || l.startsWith("  ~ "))).toEqual([]);
     expect(lines.at(-2)).toMatch(new RegExp(`^0 to create, 0 to change, ${deletes} to delete \\(5 protected\\) in 1 staging project( and .*)?$`));
   });
@@ -159,6 +161,7 @@ describe("diffPlans and renderDiff", () => {
   it("several changes: projects sorted, and in each project deletes, then changes, then creates", () => {
     const head = planOf(
       copyBundled({
+        ...NEWPROJ_GROUP,
         "infra.yaml": (t) =>
           replaceOnce(
             replaceOnce(
@@ -207,7 +210,7 @@ describe("diffPlans and renderDiff", () => {
   });
 
   it("a change of the promoter's production roots is the image promoter's, not a staging project's", () => {
-    const config = prodConfig();
+    const config = exampleConfig();
     const fewer = { ...config, productionRegistries: config.productionRegistries.slice(1) };
     // the catalog is still validated against all 22 roots; only the estate is built with 21
     const head = planOf(BUNDLED, fewer, config);
@@ -249,13 +252,13 @@ describe("npm run plan -- --json / --diff (the command)", () => {
 
   it("--json writes every declaration, sorted by URN, as the in-process plan", () => {
     const written = JSON.parse(fs.readFileSync(baseJson, "utf8")) as Plan;
-    expect(written.stack).toBe("prod");
+    expect(written.stack).toBe("example");
     expect(written.resources.map((r) => r.urn)).toEqual([...written.resources.map((r) => r.urn)].sort());
     expect(written).toEqual(JSON.parse(JSON.stringify(base)));
   });
 
   it("an additive change exits 0 and shows the + lines", () => {
-    const catalog = copyBundled({ "infra.yaml": INFRA.addProject });
+    const catalog = copyBundled({ "infra.yaml": INFRA.addProject, ...NEWPROJ_GROUP });
     const added = ofProject(planOf(catalog), "k8s-staging-newproj").length;
     const r = runCli("plan.ts", ["--catalog", catalog, "--diff", baseJson]);
     expect(r.status).toBe(0);
@@ -263,8 +266,20 @@ describe("npm run plan -- --json / --diff (the command)", () => {
     expect(r.out).toContain("  + Project k8s-staging-newproj");
     expect(r.out.at(-1)).toMatch(/^\d+ to create, 0 to change, 0 to delete in 1 staging project( and .*)?$/);
     expect(r.stdout).not.toContain("\x1b[");
-    // the new project's writers group has no groups.yaml entry: a warning, not an error
-    expect(r.stderr).toMatch(/warning: writers group k8s-infra-staging-newproj@kubernetes\.io/);
+    // the new project's writers group has its groups.yaml entry: nothing to say about it
+    expect(r.stderr).not.toContain("k8s-infra-staging-newproj@example.com");
+    expect(r.stderr).not.toMatch(/: (error|warning): /);
+  });
+
+  it("a new project whose writers group has no groups.yaml entry: an error, not a warning; exit 1, nothing planned", () => {
+    const r = runCli("plan.ts", ["--catalog", copyBundled({ "infra.yaml": INFRA.addProject }), "--diff", baseJson]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /^infra\.yaml:\d+:\d+: error: writers group k8s-infra-staging-newproj@example\.com of k8s-staging-newproj has no entry in groups\/\*\*\/groups\.yaml; add it there \(the groups reconciler deletes every group groups\.yaml does not list\)$/m,
+    );
+    expect(r.stderr).not.toMatch(/warning: writers group/);
+    expect(r.stdout).toContain("nothing is planned");
+    expect(r.stdout).not.toContain("+ Project k8s-staging-newproj");
   });
 
   it("a removed project exits 3 (protected deletion), the ! heading first", () => {
@@ -298,7 +313,7 @@ describe("npm run plan -- --json / --diff (the command)", () => {
     fs.writeFileSync(other, JSON.stringify({ ...base, stack: "staging" }));
     const r = runCli("plan.ts", ["--diff", other]);
     expect(r.status).toBe(2);
-    expect(r.err).toContain(`error: ${other} is a plan of stack staging, not prod; compare plans of the same stack`);
+    expect(r.err).toContain(`error: ${other} is a plan of stack staging, not example; compare plans of the same stack`);
     expect(r.stdout).toBe("");
   });
 });

@@ -9,12 +9,15 @@ import { COLOUR, PLAIN, styleFor } from "../src/review/style";
 import { memberCount, stripAnsi } from "./fixtures/review/support";
 import { REPO_ROOT, baseCatalog, groupsFile, infra, stagingGroup, writeTree } from "./helpers";
 
-const config = readStackConfigFile(REPO_ROOT, "prod");
+/** The bundled catalog is the example estate: it is read and built with the example stack. */
+const config = readStackConfigFile(REPO_ROOT, "example");
+/** The small catalogs of test/helpers.ts are written for the prod policy (domain kubernetes.io). */
+const prodConfig = readStackConfigFile(REPO_ROOT, "prod");
 
 function bundledEstate(): Estate {
-  const result = loadCatalog(`${REPO_ROOT}/projects`, policyOf(config));
+  const result = loadCatalog(`${REPO_ROOT}/projects`, policyOf(config, "example"));
   if (!result.catalog) throw new Error("the bundled catalog does not validate");
-  return buildEstate(result.catalog, config, "prod");
+  return buildEstate(result.catalog, config, "example");
 }
 
 const estate = bundledEstate();
@@ -46,14 +49,14 @@ const block = (name: string) => {
 
 const DEDICATED = ["k8s-staging-boskos", "k8s-staging-cluster-api-gcp", "k8s-staging-kind", "k8s-staging-kueue", "k8s-staging-releng"];
 const SHARED_REPOS: [name: string, writers: string, extra: string][] = [
-  ["charts", "k8s-infra-staging-charts@kubernetes.io", ""],
-  ["cluster-inventory-api", "k8s-infra-staging-cluster-inv-api@kubernetes.io", ""],
-  ["kro", "k8s-infra-staging-kro@kubernetes.io", ""],
-  ["node-readiness-controller", "k8s-infra-staging-node-readiness@kubernetes.io", ", dry run"],
+  ["charts", "k8s-infra-staging-charts@example.com", ""],
+  ["cluster-inventory-api", "k8s-infra-staging-cluster-inv-api@example.com", ""],
+  ["kro", "k8s-infra-staging-kro@example.com", ""],
+  ["node-readiness-controller", "k8s-infra-staging-node-readiness@example.com", ", dry run"],
 ];
 /** The grants of a dedicated project without `release` or `iam` (README's sample for k8s-staging-boskos). */
 const DEDICATED_GRANTS =
-  "  grants      artifactregistry.reader ×4, artifactregistry.writer ×2, cloudbuild.builds.builder ×1, cloudbuild.builds.editor ×2, iam.serviceAccountTokenCreator ×1, serviceusage.serviceUsageConsumer ×1, storage.legacyBucketOwner ×2, storage.legacyBucketWriter ×2, storage.objectAdmin ×4, storage.objectCreator ×1, storage.objectViewer ×2, viewer ×2";
+  "  grants      artifactregistry.reader ×4, artifactregistry.repoAdmin ×2, artifactregistry.writer ×2, cloudbuild.builds.builder ×1, cloudbuild.builds.editor ×2, containeranalysis.occurrences.viewer ×1, iam.serviceAccountTokenCreator ×1, serviceusage.serviceUsageConsumer ×1, storage.legacyBucketOwner ×2, storage.legacyBucketWriter ×2, storage.objectAdmin ×4, storage.objectCreator ×1, storage.objectViewer ×3, viewer ×2";
 
 const IAM_TYPES = new Set([
   "gcp:projects/iAMMember:IAMMember",
@@ -113,7 +116,7 @@ describe("renderListing on the bundled catalog", () => {
     expect(config.bucketRetentionDays).toBe(60);
     for (const id of DEDICATED) {
       const name = id.slice("k8s-staging-".length);
-      const writers = `k8s-infra-staging-${name}@kubernetes.io`;
+      const writers = `k8s-infra-staging-${name}@example.com`;
       const n = memberCount(writers);
       expect(block(id).body.slice(0, 4), id).toEqual([
         `  registries  gcr.io/${id}, us-central1-docker.pkg.dev/${id}/images`,
@@ -123,8 +126,8 @@ describe("renderListing on the bundled catalog", () => {
       ]);
     }
     // README's sample and the groups files agree: boskos has 3 writers, kueue 4 (managers included)
-    expect(block("k8s-staging-boskos").body).toContain("  writers     k8s-infra-staging-boskos@kubernetes.io (3 members)");
-    expect(block("k8s-staging-kueue").body).toContain("  writers     k8s-infra-staging-kueue@kubernetes.io (4 members)");
+    expect(block("k8s-staging-boskos").body).toContain("  writers     k8s-infra-staging-boskos@example.com (3 members)");
+    expect(block("k8s-staging-kueue").body).toContain("  writers     k8s-infra-staging-kueue@example.com (4 members)");
   });
 
   it("summarises grants by role, sorted, without roles/, with a count that adds up to the project's IAM members", () => {
@@ -143,10 +146,10 @@ describe("renderListing on the bundled catalog", () => {
     for (const id of ["k8s-staging-boskos", "k8s-staging-cluster-api-gcp", "k8s-staging-kind", "k8s-staging-kueue"]) {
       expect(block(id).body.at(-1), id).toBe(DEDICATED_GRANTS);
     }
-    // release: true adds the release-engineering grants
+    // release: true adds the release-engineering grants (repoAdmin: the release editors on the project, plus A on each of its 2 repositories)
     const releng = block("k8s-staging-releng").body.at(-1)!;
     expect(releng).toContain("artifactregistry.admin ×1");
-    expect(releng).toContain("artifactregistry.repoAdmin ×1");
+    expect(releng).toContain("artifactregistry.repoAdmin ×3");
     expect(releng).toContain("viewer ×3");
   });
 
@@ -166,7 +169,7 @@ describe("renderListing on the bundled catalog", () => {
     }
     expect(body.slice(1, -1)).toEqual(expected);
     expect(body.at(-1)).toBe(
-      "  grants      artifactregistry.reader ×8, artifactregistry.writer ×8, iam.serviceAccountUser ×4, iam.workloadIdentityUser ×4, storage.admin ×1, viewer ×5",
+      "  grants      artifactregistry.reader ×8, artifactregistry.repoAdmin ×4, artifactregistry.writer ×8, cloudbuild.builds.editor ×1, iam.serviceAccountTokenCreator ×4, iam.serviceAccountUser ×4, iam.workloadIdentityUser ×4, storage.admin ×2, viewer ×5",
     );
     expect(text).toContain("(cleanup after 90 days, dry run)");
     expect(text.match(/dry run/g)).toHaveLength(1);
@@ -193,23 +196,24 @@ describe("renderListing on small catalogs", () => {
   it("uses the singular, and marks a writers group declared elsewhere", () => {
     const dir = writeTree({
       ...baseCatalog(),
-      "infra.yaml": infra("k8s-staging-demo:", "k8s-staging-wide:", "  repositories:", "    solo:", "      writers: sig-foo@example.org"),
+      "infra.yaml": infra("k8s-staging-demo:", "k8s-staging-wide:", "  repositories:", "    solo:", "      writers: sig-foo@kubernetes.io"),
     });
-    const result = loadCatalog(dir, policyOf(config));
+    const result = loadCatalog(dir, policyOf(prodConfig, "prod"));
     expect(result.catalog).toBeDefined();
-    const small = buildEstate(result.catalog!, config, "prod");
+    const small = buildEstate(result.catalog!, prodConfig, "prod");
     const out = renderListing(small, PLAIN);
     expect(out).toContain("  writers     k8s-infra-staging-demo@kubernetes.io (1 member)\n");
     expect(out).toContain("  solo\n    registry  us-central1-docker.pkg.dev/k8s-staging-wide/solo (cleanup after 90 days)\n");
-    expect(out).toContain("    writers   sig-foo@example.org (not declared here)\n");
+    expect(out).toContain("    writers   sig-foo@kubernetes.io (not declared here)\n");
     expect(out.endsWith(`\n\n${small.declarations.length} resources in 2 staging projects, 1 shared repository\n`)).toBe(true);
   });
 
   it("counts a group with no members as 0 members, and no shared project as 0 shared repositories", () => {
-    const dir = writeTree({ ...baseCatalog(), "groups/sig-demo/groups.yaml": groupsFile(stagingGroup("other")) });
-    const result = loadCatalog(dir, policyOf(config));
+    // the group needs its groups.yaml entry (a writers group without one is a catalog error): an entry that lists nobody
+    const dir = writeTree({ ...baseCatalog(), "groups/sig-demo/groups.yaml": groupsFile(stagingGroup("demo", []), stagingGroup("other")) });
+    const result = loadCatalog(dir, policyOf(prodConfig, "prod"));
     expect(result.catalog).toBeDefined();
-    const out = renderListing(buildEstate(result.catalog!, config, "prod"), PLAIN);
+    const out = renderListing(buildEstate(result.catalog!, prodConfig, "prod"), PLAIN);
     expect(out).toContain("  writers     k8s-infra-staging-demo@kubernetes.io (0 members)\n");
     expect(out).toMatch(/\n\d+ resources in 1 staging project, 0 shared repositories\n$/);
   });

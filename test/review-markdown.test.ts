@@ -5,15 +5,16 @@ import { describe, expect, it } from "vitest";
 import type { Plan, PlanResource } from "../src/estate/plan";
 import { diffPlans, type PlanDiff } from "../src/review/diff";
 import { renderMarkdown } from "../src/review/markdown";
-import { BUNDLED, INFRA, copyBundled, planOf, prodConfig, runCli } from "./fixtures/review/support";
+import { BUNDLED, INFRA, NEWPROJ_GROUP, copyBundled, planOf, exampleConfig, runCli } from "./fixtures/review/support";
 import { infra, tempDir, writeTree } from "./helpers";
 
 /** GitHub refuses comments longer than this. */
 const GITHUB_LIMIT = 65_536;
-const TITLE = "Staging estate: changes on stack prod";
+const TITLE = "Staging estate: changes on stack example";
 
 const base = planOf(BUNDLED);
-const diffWith = (edit: (infraYaml: string) => string) => diffPlans(base, planOf(copyBundled({ "infra.yaml": edit })));
+const diffWith = (edit: (infraYaml: string) => string, others: Record<string, (text: string) => string> = {}) =>
+  diffPlans(base, planOf(copyBundled({ ...others, "infra.yaml": edit })));
 
 /** The lines between "<details><summary><code>ID</code>" and its "</details>". */
 function section(md: string, project: string): string[] {
@@ -23,9 +24,17 @@ function section(md: string, project: string): string[] {
   return lines.slice(start, lines.indexOf("</details>", start) + 1);
 }
 
-/** `n` dedicated projects k8s-staging-p000..., all defaults, as a catalog folder. */
+/** groups.yaml with a staging writers group `k8s-infra-staging-<suffix>@example.com` (one member) per suffix: a writers group needs its entry. */
+function exampleGroups(suffixes: string[]): string {
+  const entry = (x: string) =>
+    [`  - email-id: k8s-infra-staging-${x}@example.com`, `    name: k8s-infra-staging-${x}`, "    settings:", '      ReconcileMembers: "true"', "    members:", "      - someone@example.com", ""].join("\n");
+  return "groups:\n" + suffixes.map(entry).join("");
+}
+
+/** `n` dedicated projects k8s-staging-p000..., all defaults, with their writers groups, as a catalog folder. */
 function manyProjects(n: number): string {
-  return writeTree({ "infra.yaml": infra(...Array.from({ length: n }, (_, i) => `k8s-staging-p${String(i).padStart(3, "0")}:`)) });
+  const names = Array.from({ length: n }, (_, i) => `p${String(i).padStart(3, "0")}`);
+  return writeTree({ "infra.yaml": infra(...names.map((x) => `k8s-staging-${x}:`)), "groups/sig-many/groups.yaml": exampleGroups(names) });
 }
 
 describe("renderMarkdown", () => {
@@ -34,7 +43,7 @@ describe("renderMarkdown", () => {
   });
 
   it("a new project: totals, a table row, and a folded ```diff section of + lines", () => {
-    const diff = diffWith(INFRA.addProject);
+    const diff = diffWith(INFRA.addProject, NEWPROJ_GROUP);
     const n = diff.projects.find((p) => p.project === "k8s-staging-newproj")!.creates;
     const md = renderMarkdown(diff, TITLE);
     const lines = md.split("\n");
@@ -44,7 +53,8 @@ describe("renderMarkdown", () => {
     // one row and one section per part of the diff (the new writers group may have its own)
     expect(lines.filter((l) => l.startsWith("| `"))).toHaveLength(diff.projects.length);
     expect(md.match(/<details>/g)).toHaveLength(diff.projects.length);
-    expect(md).toContain("\n+ Group k8s-infra-staging-newproj@kubernetes.io\n");
+    expect(md).toContain("\n+ Group k8s-infra-staging-newproj@example.com\n");
+    expect(md).toContain("\n+ Sleep k8s-infra-staging-newproj@example.com/iam-propagation\n");
     const s = section(md, "k8s-staging-newproj");
     expect(s[0]).toBe(`<details><summary><code>k8s-staging-newproj</code>: +${n} ~0 -0</summary>`);
     expect(s.slice(1, 3)).toEqual(["", "```diff"]);
@@ -91,7 +101,7 @@ describe("renderMarkdown", () => {
       "",
       "```diff",
       "! Repository k8s-staging-kind/images",
-      '!     cleanupPolicies: [{"id":"delete-older-than-90d","action":"DELETE","condition":{"tagState":"ANY","olderThan":"7776000s"}}] -> [{"id":"delete-older-than-30d","action":"DELETE","condition":{"tagState":"ANY","olderThan":"2592000s"}}]',
+      '!     cleanupPolicies: [{"id":"delete-images-older-than-90-days","action":"DELETE","condition":{"tagState":"ANY","olderThan":"7776000s"}}] -> [{"id":"delete-images-older-than-30-days","action":"DELETE","condition":{"tagState":"ANY","olderThan":"2592000s"}}]',
       "```",
       "",
       "</details>",
@@ -99,7 +109,7 @@ describe("renderMarkdown", () => {
   });
 
   it("several projects: one row and one section each, sorted", () => {
-    const diff = diffWith((t) => INFRA.dropOslogin(INFRA.kindCleanup30(INFRA.addProject(t))));
+    const diff = diffWith((t) => INFRA.dropOslogin(INFRA.kindCleanup30(INFRA.addProject(t))), NEWPROJ_GROUP);
     const md = renderMarkdown(diff, TITLE);
     const rows = md.split("\n").filter((l) => l.startsWith("| `"));
     const newproj = diff.projects.find((p) => p.project === "k8s-staging-newproj")!.creates;
@@ -132,9 +142,11 @@ describe("renderMarkdown", () => {
 
   it("a long project section is cut after 120 lines, with a pointer to the local command", () => {
     // one shared project with 30 repositories: far more than 120 resources in one section
-    const repos = Array.from({ length: 30 }, (_, i) => `    repo${i}:`);
-    const head = planOf(writeTree({ "infra.yaml": infra("k8s-staging-wide:", "  repositories:", ...repos) }));
-    const diff = diffPlans({ stack: "prod", resources: [] }, head);
+    const names = Array.from({ length: 30 }, (_, i) => `repo${i}`);
+    const head = planOf(
+      writeTree({ "infra.yaml": infra("k8s-staging-wide:", "  repositories:", ...names.map((x) => `    ${x}:`)), "groups/sig-wide/groups.yaml": exampleGroups(names) }),
+    );
+    const diff = diffPlans({ stack: "example", resources: [] }, head);
     const wide = diff.projects.find((p) => p.project === "k8s-staging-wide")!;
     expect(wide.creates).toBeGreaterThan(120);
     const md = renderMarkdown(diff, TITLE);
@@ -150,7 +162,7 @@ describe("renderMarkdown", () => {
 
   it("200 projects changed (a retention change in every project): one row each, under 65,536 characters, says how many projects are left out", () => {
     const dir = manyProjects(200);
-    const config = prodConfig();
+    const config = exampleConfig();
     const shorter = { ...config, repositoryRetentionDays: 30 };
     const diff = diffPlans(planOf(dir, config), planOf(dir, shorter));
     expect(diff.projects).toHaveLength(200);
@@ -198,11 +210,9 @@ describe("renderMarkdown", () => {
     expect(md).toContain(`\n${200 - sections} more projects are in the table above; run \`npm run plan -- --diff\` for all details.\n`);
   });
 
-  // KNOWN BUG (src/review/markdown.ts): the comment has no character budget, only 150 sections
-  // of up to 120 lines; 200 new projects (~45 resources each) give ~575,000 characters, which
-  // GitHub refuses. `it.fails` keeps the suite green; drop `.fails` once the budget is in place.
+  // 200 new projects (~45 resources each) would be ~575,000 characters without the budget, which GitHub refuses.
   it("200 new projects (a full section each): still under 65,536 characters, with the left-out count", () => {
-    const diff = diffPlans({ stack: "prod", resources: [] }, planOf(manyProjects(200)));
+    const diff = diffPlans({ stack: "example", resources: [] }, planOf(manyProjects(200)));
     const md = renderMarkdown(diff, TITLE);
     expect(md.split("\n").filter((l) => l.startsWith("| `k8s-staging-p"))).toHaveLength(200);
     expect(md.length).toBeLessThan(GITHUB_LIMIT);
@@ -218,8 +228,8 @@ describe("npm run plan -- --markdown FILE (the command)", () => {
     expect(r.status).toBe(0);
     expect(r.out.at(-1)).toBe(`${base.resources.length} resources in 6 staging projects, 4 shared repositories`);
     const md = fs.readFileSync(file, "utf8");
-    const title = "Staging estate: full plan of stack prod";
-    expect(md).toBe(renderMarkdown(diffPlans({ stack: "prod", resources: [] }, base), title));
+    const title = "Staging estate: full plan of stack example";
+    expect(md).toBe(renderMarkdown(diffPlans({ stack: "example", resources: [] }, base), title));
     const lines = md.split("\n");
     expect(lines.slice(0, 2)).toEqual([`### ${title}`, ""]);
     expect(lines[2]).toMatch(new RegExp(`^${base.resources.length} to create, 0 to change, 0 to delete in 6 staging projects(,| and) .*the image promoter$`));

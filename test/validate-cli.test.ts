@@ -11,7 +11,7 @@ function validate(...args: string[]) {
 }
 
 describe("npm run validate", () => {
-  it("accepts the bundled catalog: exit 0 and no errors or warnings", () => {
+  it("accepts the bundled catalog (the default stack is example): exit 0 and no errors or warnings", () => {
     const r = validate();
     expect(r.status).toBe(0);
     expect(r.stdout.at(-1)).toBe("0 errors, 0 warnings");
@@ -25,11 +25,12 @@ describe("npm run validate", () => {
       "images/k8s-staging-demo/images.yaml": `- name: demo\n  dmap:\n    "sha256:abc": ["-rc1"]\n`,
       "images/k8s-staging-orphan/images.yaml": `- name: orphan\n  dmap:\n    "sha256:${"c".repeat(64)}": ["v1"]\n`,
     };
+    // the test catalogs of helpers.ts are written for the prod policy (check() uses it): validate them with --stack prod
     const expected = check(broken);
     expect(expected.errors).toHaveLength(3);
     expect(expected.warnings).toHaveLength(1);
 
-    const r = validate("--catalog", writeTree(broken));
+    const r = validate("--stack", "prod", "--catalog", writeTree(broken));
     expect(r.status).toBe(1);
     expect(r.stderr.filter((l) => /^[^:\s]+:\d+:\d+: error: /.test(l))).toHaveLength(3);
     expect(r.stderr).toEqual(expected.all);
@@ -47,7 +48,17 @@ describe("npm run validate", () => {
     const missing = path.join(tempDir("cli-"), "nowhere");
     const r = validate("--catalog", missing);
     expect(r.status).toBe(2);
-    expect(r.stderr[0]).toBe(`error: catalog folder ${missing} does not exist`);
+    expect(r.stderr[0]).toBe(`error: catalog folder ${missing} does not exist or is not a folder`);
+  });
+
+  it("--stack prod without --catalog exits 2 naming the missing catalog root and how to get it", () => {
+    const root = path.resolve(REPO_ROOT, "../k8s.io");
+    const r = validate("--stack", "prod");
+    expect(r.status).toBe(2);
+    expect(r.stderr[0]).toBe(
+      `error: the catalog root of stack prod, ../k8s.io (${root}), does not exist; clone the upstream repository there (git clone https://github.com/kubernetes/k8s.io ${root}), set k8s-infra-staging:catalogRoot in Pulumi.prod.yaml, or pass --catalog DIR to the offline commands`,
+    );
+    expect(r.stdout).toEqual([]);
   });
 
   it("an unknown stack exits 1 naming Pulumi.<stack>.yaml", () => {

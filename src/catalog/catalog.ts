@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readGroups, readRestrictions } from "./groups";
 import { PROJECTS_PATH, readInfra } from "./infra";
+import { LAYOUTS, type Layout } from "./layout";
 import { stagingRegistries, type Catalog, type CatalogPolicy, type ImageSet, type Owners } from "./model";
 import { readOwners } from "./owners";
 import { Problems, START, type Problem } from "./problems";
@@ -73,14 +74,17 @@ interface PromotionInputs {
 }
 
 /** The thin-manifest layout: `images/<dir>/images.yaml` + `manifests/<dir>/promoter-manifest.yaml`. */
-function readPromotionTree(folder: CatalogFolder, policy: CatalogPolicy): PromotionInputs {
+function readPromotionTree(folder: CatalogFolder, policy: CatalogPolicy, layout: Layout): PromotionInputs {
   const { problems } = folder;
+  const IMAGES = layout.images;
+  const MANIFESTS = layout.manifests;
+  const depth = MANIFESTS.split("/").length;
   const imageSets: ImageSet[] = [];
   const owners: Owners[] = [];
   const imageFiles = new Map<string, { file: YamlFile; set: ImageSet }>();
 
-  for (const dir of folder.subdirs("images")) {
-    const file = folder.read(`images/${dir}/images.yaml`);
+  for (const dir of folder.subdirs(IMAGES)) {
+    const file = folder.read(`${IMAGES}/${dir}/images.yaml`);
     if (file) {
       const set = readImageSet(file, dir, problems);
       if (set) {
@@ -88,7 +92,7 @@ function readPromotionTree(folder: CatalogFolder, policy: CatalogPolicy): Promot
         imageFiles.set(dir, { file, set });
       }
     }
-    const ownersFile = folder.read(`images/${dir}/OWNERS`);
+    const ownersFile = folder.read(`${IMAGES}/${dir}/OWNERS`);
     if (ownersFile) {
       const o = readOwners(ownersFile, dir, problems);
       if (o) owners.push(o);
@@ -97,31 +101,31 @@ function readPromotionTree(folder: CatalogFolder, policy: CatalogPolicy): Promot
 
   const promotions: Promotion[] = [];
   const manifestDirs = new Set<string>();
-  for (const rel of folder.walk("manifests")) {
+  for (const rel of folder.walk(MANIFESTS)) {
     const parts = rel.split("/");
     const base = parts[parts.length - 1];
     if (base === "OWNERS") {
-      problems.error(rel, START, `manifests are not delegated: remove ${rel} (approvals for images live in images/<dir>/OWNERS)`);
+      problems.error(rel, START, `manifests are not delegated: remove ${rel} (approvals for images live in ${IMAGES}/<dir>/OWNERS)`);
       continue;
     }
     if (base !== MANIFEST) {
-      problems.warning(rel, START, `${rel} is not read; only manifests/<dir>/${MANIFEST} belongs under manifests/`);
+      problems.warning(rel, START, `${rel} is not read; only ${MANIFESTS}/<dir>/${MANIFEST} belongs under ${MANIFESTS}/`);
       continue;
     }
-    if (parts.length !== 3) {
-      problems.error(rel, START, `${rel} is not at manifests/<dir>/${MANIFEST}; move it up to exactly that depth`);
+    if (parts.length !== depth + 2) {
+      problems.error(rel, START, `${rel} is not at ${MANIFESTS}/<dir>/${MANIFEST}; move it up to exactly that depth`);
       continue;
     }
-    const dir = parts[1]!;
+    const dir = parts[depth]!;
     manifestDirs.add(dir);
     const file = folder.read(rel);
     if (!file) continue;
     const read = readManifest(file, dir, policy, problems);
     const images = imageFiles.get(dir);
-    if (!folder.isDir("images")) {
-      problems.error(rel, START, `there is no images/ folder; ${rel} needs images/${dir}/images.yaml`);
-    } else if (!images && !fs.existsSync(path.join(folder.root, `images/${dir}/images.yaml`))) {
-      problems.error(rel, START, `${rel} has no images/${dir}/images.yaml; add it (an empty file means no images yet)`);
+    if (!folder.isDir(IMAGES)) {
+      problems.error(rel, START, `there is no ${IMAGES}/ folder; ${rel} needs ${IMAGES}/${dir}/images.yaml`);
+    } else if (!images && !fs.existsSync(path.join(folder.root, `${IMAGES}/${dir}/images.yaml`))) {
+      problems.error(rel, START, `${rel} has no ${IMAGES}/${dir}/images.yaml; add it (an empty file means no images yet)`);
     }
     if (read && images) {
       promotions.push({ manifest: read.manifest, sourceIndex: read.sourceIndex, manifestFile: file, images: images.set.images, imagesFile: images.file, imagesBase: [] });
@@ -129,7 +133,7 @@ function readPromotionTree(folder: CatalogFolder, policy: CatalogPolicy): Promot
   }
   for (const [dir, { set }] of imageFiles) {
     if (!manifestDirs.has(dir) && set.images.length > 0)
-      problems.warning(`images/${dir}/images.yaml`, START, `no manifests/${dir}/${MANIFEST} promotes these images`);
+      problems.warning(`${IMAGES}/${dir}/images.yaml`, START, `no ${MANIFESTS}/${dir}/${MANIFEST} promotes these images`);
   }
   return { imageSets, owners, promotions };
 }
@@ -148,24 +152,24 @@ function checkSources(promotions: Promotion[], declared: string[], problems: Pro
 }
 
 /** Reads and validates a whole catalog folder. */
-export function loadCatalog(root: string, policy: CatalogPolicy): CatalogResult {
+export function loadCatalog(root: string, policy: CatalogPolicy, layout: Layout = LAYOUTS.projects): CatalogResult {
   const problems = new Problems();
   const folder = new CatalogFolder(root, problems);
-  const infraFile = folder.read("infra.yaml");
-  if (!infraFile) problems.error("infra.yaml", START, `the catalog has no infra.yaml; it lists the staging projects under infra.staging.projects`);
+  const infraFile = folder.read(layout.infra);
+  if (!infraFile) problems.error(layout.infra, START, `the catalog has no ${layout.infra}; it lists the staging projects under infra.staging.projects`);
   const staging = infraFile ? readInfra(infraFile, policy, problems) : undefined;
 
-  const { imageSets, owners, promotions } = readPromotionTree(folder, policy);
+  const { imageSets, owners, promotions } = readPromotionTree(folder, policy, layout);
   checkOverlaps(promotions, policy, problems);
 
-  const restrictionsFile = folder.read("groups/restrictions.yaml");
+  const restrictionsFile = folder.read(`${layout.groups}/restrictions.yaml`);
   const restrictions = restrictionsFile ? readRestrictions(restrictionsFile, problems) : undefined;
   const groupFiles = folder
-    .walk("groups")
+    .walk(layout.groups)
     .filter((rel) => rel.endsWith("/groups.yaml"))
     .map((rel) => folder.read(rel))
     .filter((f): f is YamlFile => f !== undefined)
-    .map((file) => ({ file, pathInGroups: file.file.slice("groups/".length) }));
+    .map((file) => ({ file, pathInGroups: file.file.slice(`${layout.groups}/`.length) }));
   const groups = readGroups(groupFiles, restrictions, policy, problems);
 
   if (staging && infraFile) {
@@ -184,12 +188,16 @@ export function loadCatalog(root: string, policy: CatalogPolicy): CatalogResult 
           `writers group ${writers} of ${owner} has ${suffix.length} characters after "${GROUP_PREFIX}" (at most ${GROUP_SUFFIX_MAX}); set writers: to a shorter group`,
         );
       } else if (!known.has(writers)) {
-        problems.warning(infraFile.file, pos, `writers group ${writers} of ${owner} has no entry in groups/**/groups.yaml; it is declared with no members`);
+        problems.error(
+          infraFile.file,
+          pos,
+          `writers group ${writers} of ${owner} has no entry in ${layout.groups}/**/groups.yaml; add it there (the groups reconciler deletes every group groups.yaml does not list)`,
+        );
       }
     };
     for (const p of staging.projects) {
       if (p.kind === "dedicated") checkWriters(p.writers, [p.id], p.id);
-      else for (const r of p.repositories) checkWriters(r.writers, [p.id, "repositories", r.name], `${p.id}/${r.name}`);
+      else for (const r of p.repositories) if (r.writers) checkWriters(r.writers, [p.id, "repositories", r.name], `${p.id}/${r.name}`);
     }
   }
 
@@ -232,7 +240,7 @@ export function checkPromotionTree(root: string, policy: CatalogPolicy): Problem
     return problems.sorted();
   }
   if (!folder.isDir("images")) problems.error("images", START, "there is no images/ folder; add images/<dir>/images.yaml for each manifest");
-  const { promotions } = readPromotionTree(folder, policy);
+  const { promotions } = readPromotionTree(folder, policy, LAYOUTS.projects);
   checkOverlaps(promotions, policy, problems);
   return problems.sorted();
 }

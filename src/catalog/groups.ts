@@ -5,6 +5,8 @@ import { emailProblem, GROUP_PREFIX, GROUP_SUFFIX_MAX } from "./rules";
 import { GroupsFileSchema, RestrictionsSchema } from "./schemas";
 import type { YamlFile } from "./yaml";
 
+const EXAMPLE_MEMBER_SUFFIX = "@example.com";
+
 interface Restriction {
   path: RegExp;
   allowed: RegExp[];
@@ -64,9 +66,17 @@ export function readGroups(
     }
     const restriction = restrictions?.find((r) => r.path.test(pathInGroups));
     (data.groups ?? []).forEach((g, i) => {
-      if (!g.name.startsWith(GROUP_PREFIX)) return;
       const at = (...path: (string | number)[]) => file.at(["groups", i, ...path]);
       const err = (pos: { line: number; col: number }, message: string) => problems.error(file.file, pos, message);
+      if (!policy.exampleEstate) {
+        for (const list of ["owners", "managers", "members"] as const) {
+          (g[list] ?? []).forEach((m, j) => {
+            if (m.toLowerCase().endsWith(EXAMPLE_MEMBER_SUFFIX))
+              err(at(list, j), `${m} is a person of the bundled example estate; a real stack refuses @example.com members (is catalogRoot pointing at the example catalog?)`);
+          });
+        }
+      }
+      if (!g.name.startsWith(GROUP_PREFIX)) return;
       const email = `${g.name}@${policy.domain}`;
       if (g["email-id"] !== email) err(at("email-id"), `email-id "${g["email-id"]}" must be "${email}" (the name at the domain)`);
       const suffix = g.name.slice(GROUP_PREFIX.length);
@@ -82,6 +92,7 @@ export function readGroups(
         (g[list] ?? []).forEach((m, j) => {
           const ep = emailProblem(m);
           if (ep) err(at(list, j), `${list} entry ${ep}`);
+          else if (m !== m.toLowerCase()) err(at(list, j), `${list} entry ${m} must be written in lowercase (${m.toLowerCase()}): addresses are compared in lowercase`);
           const key = m.toLowerCase();
           const first = seen.get(key);
           if (first !== undefined) err(at(list, j), `${m} appears twice in ${g.name} (also in ${first}); list each person once`);

@@ -1,23 +1,37 @@
 import type { z } from "zod";
 import { decode } from "./decode";
-import type { CatalogPolicy, Cleanup, IamGrant, SharedRepository, SkippedProject, StagingProject } from "./model";
+import type {
+  BucketSettings,
+  BuilderAccount,
+  CatalogPolicy,
+  Cleanup,
+  IamGrant,
+  SharedRepository,
+  SkippedProject,
+  StagingProject,
+} from "./model";
 import type { Problems } from "./problems";
 import {
+  bucketNameProblem,
   emailProblem,
+  GCR_REPOSITORIES,
+  locationProblem,
+  MAX_CLEANUP_DAYS,
   memberProblem,
   projectIdProblem,
   repositoryIdProblem,
   roleProblem,
+  serviceAccountIdProblem,
   serviceProblem,
   STAGING_PREFIX,
 } from "./rules";
-import { InfraFileSchema, type CleanupSchema } from "./schemas";
+import { InfraFileSchema, type BucketEntrySchema, type CleanupSchema, type IamGrantSchema } from "./schemas";
+import type { PathKey, YamlFile } from "./yaml";
 
 /** Service account ids are at most 30 characters: a repository name is cut to 27 before `-sa`. */
 export function buildAccountId(repo: string): string {
   return `${repo.slice(0, 27)}-sa`;
 }
-import type { PathKey, YamlFile } from "./yaml";
 
 export const PROJECTS_PATH = ["infra", "staging", "projects"] as const;
 
@@ -25,6 +39,8 @@ export interface StagingSection {
   projects: StagingProject[];
   skipped: SkippedProject[];
 }
+
+type Report = (path: PathKey[], message: string, part?: "key" | "value") => void;
 
 /** Reads `infra.staging` of infra.yaml into normalised staging projects. */
 export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Problems): StagingSection | undefined {
@@ -43,8 +59,7 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
   const projects: StagingProject[] = [];
   const skipped: SkippedProject[] = [];
   const before = problems.errorCount;
-  const err = (path: PathKey[], message: string, part: "key" | "value" = "value") =>
-    problems.error(file.file, file.at([...PROJECTS_PATH, ...path], part), message);
+  const err: Report = (path, message, part = "value") => problems.error(file.file, file.at([...PROJECTS_PATH, ...path], part), message);
 
   for (const [id, raw] of entries) {
     const entry = raw ?? {};
@@ -61,52 +76,91 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
       const p = serviceProblem(s);
       if (p) err([id, "services", i], p);
     });
-    const iam: IamGrant[] = (entry.iam ?? []).map((g, i) => {
-      const rp = roleProblem(g.role);
-      if (rp) err([id, "iam", i, "role"], rp);
-      g.members.forEach((m, j) => {
-        const mp = memberProblem(m);
-        if (mp) err([id, "iam", i, "members", j], mp);
-      });
-      return { role: g.role, members: [...new Set(g.members)].sort() };
-    });
-    const cleanup = readCleanup(entry.cleanup, { olderThanDays: policy.repositoryRetentionDays, dryRun: false }, (m) =>
-      err([id, "cleanup", "olderThanDays"], m),
-    );
-    const common = { id, name, services, release: entry.release ?? false, iam, cleanup };
+    if (entry.folderId !== undefined && !/^[0-9]+$/.test(entry.folderId)) err([id, "folderId"], `folderId "${entry.folderId}" must be a numeric folder id`);
+    const iam = readGrants(entry.iam, [id, "iam"], err, { projectId: id, policy });
+    const cleanup = readCleanup(entry.cleanup, { olderThanDays: policy.repositoryRetentionDays, dryRun: false }, [id, "cleanup"], err);
+    const buckets = readBuckets(entry.buckets, id, err);
+    const common = {
+      id,
+      name,
+      services,
+      release: entry.release ?? false,
+      iam,
+      cleanup,
+      buckets,
+      ...(entry.folderId !== undefined ? { folderId: entry.folderId } : {}),
+    };
+    const writersProblem = (writers: string, at: PathKey[]) => {
+      const ep = emailProblem(writers);
+      if (ep) err(at, `writers ${ep}`);
+      else if (writers.split("@")[1] !== policy.domain)
+        err(at, `writers ${writers} must be a group of the stack's domain ${policy.domain}; a service account that pushes goes in writerAccounts`);
+      else if (writers !== writers.toLowerCase()) err(at, `writers ${writers} must be written in lowercase`);
+    };
 
     if (entry.repositories !== undefined) {
-      if (entry.writers !== undefined)
-        err([id, "writers"], `writers applies to a dedicated project; for the shared project ${id} set writers on each repository`, "key");
+      for (const key of ["writers", "gcrIam", "builderAccounts"] as const) {
+        if (entry[key] !== undefined)
+          err([id, key], `${key} applies to a dedicated project; ${id} has repositories (a shared project): set them per repository`, "key");
+      }
+      if (entry.buildBucket === false && buckets.some((b) => b.name === `${id}-gcb`))
+        err([id, "buckets", `${id}-gcb`], `${id} sets buildBucket: false, so it has no ${id}-gcb bucket to configure`, "key");
       const repoEntries = Object.entries(entry.repositories);
       if (repoEntries.length === 0) err([id, "repositories"], `repositories of ${id} is empty; list at least one repository`, "key");
       const accounts = new Map<string, string>();
       const repositories: SharedRepository[] = repoEntries.map(([repo, r]) => {
+        const at: PathKey[] = [id, "repositories", repo];
+        const buildAccount = r?.buildAccount ?? true;
         const rp = repositoryIdProblem(repo);
-        if (rp) err([id, "repositories", repo], rp, "key");
-        else if (repo.length < 3) err([id, "repositories", repo], `repository name "${repo}" must have at least 3 characters: its build account "${repo}-sa" needs 6`, "key");
-        const account = buildAccountId(repo);
-        const clash = accounts.get(account);
-        if (clash !== undefined)
-          err([id, "repositories", repo], `repositories "${clash}" and "${repo}" would share the build account ${account} (names are cut to 27 characters); rename one`, "key");
-        accounts.set(account, repo);
-        const writers = r?.writers ?? `k8s-infra-staging-${repo}@${policy.domain}`;
-        if (r?.writers !== undefined) {
-          const ep = emailProblem(r.writers);
-          if (ep) err([id, "repositories", repo, "writers"], `writers ${ep}`);
+        if (rp) err(at, rp, "key");
+        else if (buildAccount && (repo.includes(".") || repo.length < 3))
+          err(at, `repository "${repo}" cannot name a build account "${buildAccountId(repo)}"; set buildAccount: false`, "key");
+        if (buildAccount) {
+          const account = buildAccountId(repo);
+          const clash = accounts.get(account);
+          if (clash !== undefined)
+            err(at, `repositories "${clash}" and "${repo}" would share the build account ${account} (names are cut to 27 characters); rename one`, "key");
+          accounts.set(account, repo);
         }
-        const repoCleanup = readCleanup(r?.cleanup, cleanup, (m) => err([id, "repositories", repo, "cleanup", "olderThanDays"], m));
-        return { name: repo, writers, cleanup: repoCleanup };
+        const location = r?.location ?? (repo in GCR_REPOSITORIES ? GCR_REPOSITORIES[repo]! : policy.stagingRegion);
+        const lp = locationProblem(location);
+        if (lp) err([...at, "location"], lp);
+        else if (repo in GCR_REPOSITORIES && location !== GCR_REPOSITORIES[repo])
+          err([...at, "location"], `repository ${repo} serves a gcr.io host and must be in location ${GCR_REPOSITORIES[repo]}`);
+        if (r?.writers !== undefined && r.writerAccounts !== undefined)
+          err([...at, "writerAccounts"], `set either writers (a group) or writerAccounts (service accounts) for ${repo}, not both`, "key");
+        const writerAccounts = [...new Set(r?.writerAccounts ?? [])].sort();
+        (r?.writerAccounts ?? []).forEach((a, i) => {
+          const ap = emailProblem(a);
+          if (ap) err([...at, "writerAccounts", i], `writerAccounts entry ${ap}`);
+          else if (!a.endsWith(".gserviceaccount.com")) err([...at, "writerAccounts", i], `writerAccounts entry ${a} must be a service account (…gserviceaccount.com); people push through a writers group`);
+        });
+        if (r?.writers !== undefined) writersProblem(r.writers, [...at, "writers"]);
+        const writers = r?.writerAccounts !== undefined ? undefined : (r?.writers ?? `k8s-infra-staging-${repo}@${policy.domain}`);
+        const repoCleanup = readCleanup(r?.cleanup, cleanup, [...at, "cleanup"], err);
+        return { name: repo, ...(writers !== undefined ? { writers } : {}), writerAccounts, location, buildAccount, cleanup: repoCleanup };
       });
       repositories.sort((a, b) => (a.name < b.name ? -1 : 1));
-      projects.push({ kind: "shared", ...common, repositories });
+      projects.push({ kind: "shared", ...common, repositories, buildBucket: entry.buildBucket ?? true });
     } else {
+      if (entry.buildBucket !== undefined) err([id, "buildBucket"], `buildBucket applies to a shared project; a dedicated project always has ${id}-gcb`, "key");
       const writers = entry.writers ?? `k8s-infra-staging-${name}@${policy.domain}`;
-      if (entry.writers !== undefined) {
-        const ep = emailProblem(entry.writers);
-        if (ep) err([id, "writers"], `writers ${ep}`);
-      }
-      projects.push({ kind: "dedicated", ...common, writers });
+      if (entry.writers !== undefined) writersProblem(entry.writers, [id, "writers"]);
+      const gcrIam = readGrants(entry.gcrIam, [id, "gcrIam"], err);
+      const builderAccounts: BuilderAccount[] = Object.entries(entry.builderAccounts ?? {}).map(([accountId, a]) => {
+        const at: PathKey[] = [id, "builderAccounts", accountId];
+        const sp = serviceAccountIdProblem(accountId);
+        if (sp) err(at, sp, "key");
+        if (!a) {
+          err(at, `builder account ${accountId} must set workloadIdentityPool (the CI cluster whose pods run as it)`, "key");
+          return { accountId, workloadIdentityPool: "", iam: [] };
+        }
+        if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]\.svc\.id\.goog$/.test(a.workloadIdentityPool))
+          err([...at, "workloadIdentityPool"], `workloadIdentityPool "${a.workloadIdentityPool}" must be a pool such as k8s-infra-prow-build.svc.id.goog`);
+        return { accountId, workloadIdentityPool: a.workloadIdentityPool, iam: readGrants(a.iam, [...at, "iam"], err) };
+      });
+      builderAccounts.sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
+      projects.push({ kind: "dedicated", ...common, writers, gcrIam, builderAccounts });
     }
   }
   if (problems.errorCount > before) return undefined;
@@ -115,12 +169,50 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
   return { projects, skipped };
 }
 
-function readCleanup(
-  raw: z.output<typeof CleanupSchema> | undefined,
-  fallback: Cleanup,
-  report: (message: string) => void,
-): Cleanup {
+/** Additive grants `[{role, members}]`; project grants also check the role against the project. */
+function readGrants(
+  raw: z.output<typeof IamGrantSchema>[] | undefined,
+  at: PathKey[],
+  err: Report,
+  project?: { projectId: string; policy: CatalogPolicy },
+): IamGrant[] {
+  return (raw ?? []).map((g, i) => {
+    const scope = project ? { projectId: project.projectId, organizationId: project.policy.organizationId, members: g.members } : undefined;
+    const rp = roleProblem(g.role, scope);
+    if (rp) err([...at, i, "role"], rp);
+    g.members.forEach((m, j) => {
+      const mp = memberProblem(m);
+      if (mp) err([...at, i, "members", j], mp);
+    });
+    return { role: g.role, members: [...new Set(g.members)].sort() };
+  });
+}
+
+function readBuckets(
+  raw: Record<string, z.output<typeof BucketEntrySchema>> | undefined,
+  projectId: string,
+  err: Report,
+): BucketSettings[] {
+  const defaults = [projectId, `${projectId}-gcb`];
+  return Object.entries(raw ?? {})
+    .map(([name, b]) => {
+      const at: PathKey[] = [projectId, "buckets", name];
+      const np = bucketNameProblem(name);
+      if (np) err(at, np, "key");
+      if (defaults.includes(name) && b?.private !== undefined)
+        err([...at, "private"], `${name} is a default staging bucket: its public read is part of the staging design; only iam and retentionDays may be set`, "key");
+      if (b?.retentionDays !== undefined && (b.retentionDays < 1 || b.retentionDays > MAX_CLEANUP_DAYS))
+        err([...at, "retentionDays"], `retentionDays must be 1 to ${MAX_CLEANUP_DAYS}`);
+      const iam = readGrants(b?.iam, [...at, "iam"], err);
+      return { name, iam, private: b?.private ?? !defaults.includes(name), ...(b?.retentionDays !== undefined ? { retentionDays: b.retentionDays } : {}) };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+function readCleanup(raw: z.output<typeof CleanupSchema> | undefined, fallback: Cleanup, at: PathKey[], err: Report): Cleanup {
   if (!raw) return fallback;
-  if (raw.olderThanDays < 1) report("cleanup.olderThanDays must be at least 1");
-  return { olderThanDays: raw.olderThanDays, dryRun: raw.dryRun ?? false };
+  const days = raw.olderThanDays ?? fallback.olderThanDays;
+  if (raw.olderThanDays !== undefined && (days < 1 || days > MAX_CLEANUP_DAYS))
+    err([...at, "olderThanDays"], `cleanup.olderThanDays must be 1 to ${MAX_CLEANUP_DAYS} (it is ${days})`);
+  return { olderThanDays: days, dryRun: raw.dryRun ?? fallback.dryRun };
 }

@@ -10,6 +10,10 @@ export interface CatalogPolicy {
   productionRegistries: string[];
   /** Default age, in days, after which repository versions are cleaned up. */
   repositoryRetentionDays: number;
+  /** The organization of the estate: its custom roles are the only ones outside a project that may be granted. */
+  organizationId: string;
+  /** The bundled example estate may list `@example.com` people; a real estate refuses them. */
+  exampleEstate: boolean;
 }
 
 export interface Cleanup {
@@ -22,30 +26,61 @@ export interface IamGrant {
   members: string[];
 }
 
+/** A bucket of the project beyond its defaults, or extra grants on a default bucket. */
+export interface BucketSettings {
+  name: string;
+  iam: IamGrant[];
+  /** extra buckets only: no public read */
+  private: boolean;
+  retentionDays?: number;
+}
+
 interface ProjectCommon {
   id: string;
   /** The id without `k8s-staging-`. */
   name: string;
+  /** create the project in this folder instead of the stack's organization or folder */
+  folderId?: string;
   services: string[];
   release: boolean;
   iam: IamGrant[];
   cleanup: Cleanup;
+  buckets: BucketSettings[];
+}
+
+/** A service account that CI jobs of a workload identity pool run as (upstream's `gcb-builder-<name>`). */
+export interface BuilderAccount {
+  accountId: string;
+  workloadIdentityPool: string;
+  /** grants on the account itself */
+  iam: IamGrant[];
 }
 
 export interface DedicatedProject extends ProjectCommon {
   kind: "dedicated";
   writers: string;
+  /** extra grants on the gcr.io repository (what upstream grants on its GCR) */
+  gcrIam: IamGrant[];
+  builderAccounts: BuilderAccount[];
 }
 
 export interface SharedRepository {
   name: string;
-  writers: string;
+  /** the writers group; absent when service accounts push instead */
+  writers?: string;
+  /** service accounts that push instead of a writers group */
+  writerAccounts: string[];
+  location: string;
+  /** whether the repository has its own `<repo>-sa` build account */
+  buildAccount: boolean;
   cleanup: Cleanup;
 }
 
 export interface SharedProject extends ProjectCommon {
   kind: "shared";
   repositories: SharedRepository[];
+  /** whether the project has the `<id>-gcb` bucket */
+  buildBucket: boolean;
 }
 
 export type StagingProject = DedicatedProject | SharedProject;
@@ -99,7 +134,12 @@ export interface Catalog {
 }
 
 export function stagingRegistries(project: StagingProject, policy: Pick<CatalogPolicy, "stagingRegion">): string[] {
-  const host = `${policy.stagingRegion}-docker.pkg.dev/${project.id}`;
-  if (project.kind === "dedicated") return [`gcr.io/${project.id}`, `${host}/images`];
-  return project.repositories.map((r) => `${host}/${r.name}`);
+  if (project.kind === "dedicated") return [`gcr.io/${project.id}`, `${policy.stagingRegion}-docker.pkg.dev/${project.id}/images`];
+  return project.repositories.map((r) => repositoryAddress(project.id, r));
+}
+
+/** `gcr.io/<project>` for a gcr.io repository, else `<location>-docker.pkg.dev/<project>/<repo>`. */
+export function repositoryAddress(projectId: string, r: Pick<SharedRepository, "name" | "location">): string {
+  if (r.name.endsWith("gcr.io")) return `${r.name}/${projectId}`;
+  return `${r.location}-docker.pkg.dev/${projectId}/${r.name}`;
 }

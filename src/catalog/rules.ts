@@ -15,13 +15,38 @@ export function projectIdProblem(id: string): string | undefined {
   if (id.endsWith("-")) return `project id "${id}" must not end with a hyphen`;
   if (!id.startsWith(STAGING_PREFIX) || id.length === STAGING_PREFIX.length)
     return `staging project id "${id}" must start with "${STAGING_PREFIX}" followed by the subproject name`;
+  const word = RESTRICTED_ID_WORDS.find((w) => id.includes(w));
+  if (word) return `project id "${id}" must not contain "${word}" (Google Cloud refuses such ids); choose another name`;
   return undefined;
 }
 
+/** Strings Google Cloud refuses inside a project id. */
+const RESTRICTED_ID_WORDS = ["google", "null", "undefined", "ssl"];
+
+/** Artifact Registry repositories that serve a `gcr.io` host, and the one location each must be in. */
+export const GCR_REPOSITORIES: Record<string, string> = { "gcr.io": "us", "us.gcr.io": "us", "eu.gcr.io": "europe", "asia.gcr.io": "asia" };
+
 export function repositoryIdProblem(id: string): string | undefined {
+  if (id in GCR_REPOSITORIES) return undefined;
   if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(id))
-    return `repository name "${id}" must be 1 to 63 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen`;
+    return `repository name "${id}" must be 1 to 63 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen (or one of ${Object.keys(GCR_REPOSITORIES).join(", ")})`;
   return undefined;
+}
+
+/** Artifact Registry locations: a region or a multi-region. */
+export function locationProblem(location: string): string | undefined {
+  if (["us", "europe", "asia"].includes(location) || /^[a-z]+-[a-z]+[0-9]+$/.test(location)) return undefined;
+  return `location "${location}" must be a region such as us-central1 or a multi-region (us, europe, asia)`;
+}
+
+export function serviceAccountIdProblem(id: string): string | undefined {
+  if (/^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/.test(id)) return undefined;
+  return `service account id "${id}" must be 6 to 30 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen`;
+}
+
+export function bucketNameProblem(name: string): string | undefined {
+  if (/^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/.test(name) && !name.startsWith("goog") && !name.includes("google")) return undefined;
+  return `bucket name "${name}" must be 3 to 63 lowercase letters, digits, "-" and "_", start and end with a letter or digit, and not contain "google"`;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -52,23 +77,65 @@ export function emailProblem(email: string): string | undefined {
   return EMAIL.test(email) ? undefined : `"${email}" is not an email address`;
 }
 
-const MEMBER_KINDS = ["user", "group", "serviceAccount", "domain", "principal", "principalSet"];
-export function memberProblem(member: string): string | undefined {
-  if (member === "allUsers" || member === "allAuthenticatedUsers") return undefined;
-  const colon = member.indexOf(":");
-  const kind = member.slice(0, colon);
-  if (colon < 1 || !MEMBER_KINDS.includes(kind) || member.length === colon + 1)
-    return `IAM member "${member}" must be "<kind>:<id>" with kind one of ${MEMBER_KINDS.join(", ")}`;
+const DOMAIN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+
+/**
+ * An IAM member a catalog may grant to: `user:`, `group:`, `serviceAccount:` with an
+ * email, `domain:` with a domain, or a `principal://` / `principalSet://` identifier.
+ * `allUsers` / `allAuthenticatedUsers` only where `publicAllowed`.
+ */
+export function memberProblem(member: string, publicAllowed = false): string | undefined {
+  if (member === "allUsers" || member === "allAuthenticatedUsers") {
+    return publicAllowed ? undefined : `IAM member "${member}" is not allowed here: public access is only granted by the program, to read staging registries and buckets`;
+  }
+  const shape = `IAM member "${member}" must be user:, group: or serviceAccount: with an email, domain: with a domain, or a principal:// or principalSet:// identifier`;
+  const m = /^(user|group|serviceAccount|domain):(.*)$/.exec(member);
+  if (m) {
+    const [, kind, id] = m as unknown as [string, string, string];
+    if (kind === "domain") return DOMAIN.test(id) ? undefined : `${shape} ("${id}" is not a domain)`;
+    if (emailProblem(id)) return `${shape} ("${id}" is not an email address)`;
+    if (id !== id.toLowerCase()) return `IAM member "${member}" must be written in lowercase (IAM compares addresses in lowercase)`;
+    return undefined;
+  }
+  if (/^principal(Set)?:\/\/[a-z.]+\.googleapis\.com\/\S+$/.test(member)) return undefined;
+  return shape;
+}
+
+/**
+ * A role a project may grant: `roles/<name>`, or a custom role of this project
+ * or of the estate's organization. `roles/owner` to a person needs an invitation the API cannot send.
+ */
+export function roleProblem(role: string, scope?: { projectId: string; organizationId: string; members: string[] }): string | undefined {
+  const custom = /^(projects|organizations)\/([a-z0-9-]+)\/roles\/[A-Za-z0-9_.]+$/.exec(role);
+  if (!/^roles\/[A-Za-z0-9_.]+$/.test(role) && !custom)
+    return `role "${role}" must be "roles/<name>" or a custom role "projects/<id>/roles/<name>"`;
+  if (!scope) return undefined;
+  if (custom?.[1] === "projects" && custom[2] !== scope.projectId)
+    return `role "${role}" is a custom role of another project; a project can only grant its own custom roles (projects/${scope.projectId}/roles/...)`;
+  if (custom?.[1] === "organizations" && custom[2] !== scope.organizationId)
+    return `role "${role}" is a custom role of another organization; only organizations/${scope.organizationId}/roles/... can be granted here`;
+  const person = scope.members.find((m) => m.startsWith("user:"));
+  if (role === "roles/owner" && person)
+    return `roles/owner cannot be granted to ${person}: Google Cloud requires an invitation the person accepts; grant it to a group instead`;
   return undefined;
 }
 
-export function roleProblem(role: string): string | undefined {
-  if (/^roles\/[A-Za-z0-9_.]+$/.test(role) || /^(projects|organizations)\/[a-z0-9-]+\/roles\/[A-Za-z0-9_.]+$/.test(role))
-    return undefined;
-  return `role "${role}" must be "roles/<name>" or a custom role "projects/<id>/roles/<name>"`;
+export function serviceProblem(service: string): string | undefined {
+  if (!/^[a-z][a-z0-9-]*\.googleapis\.com$/.test(service)) return `service "${service}" must be an API name such as "compute.googleapis.com"`;
+  const refused = REFUSED_SERVICES[service];
+  if (refused) return `service "${service}" ${refused}`;
+  return undefined;
 }
 
-export function serviceProblem(service: string): string | undefined {
-  if (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(service)) return undefined;
-  return `service "${service}" must be an API name such as "compute.googleapis.com"`;
-}
+/**
+ * Services the Google provider refuses or never stores (terraform-provider-google,
+ * google/services/resourcemanager/resource_google_project_service.go: bannedProjectServices, ignoredProjectServices).
+ */
+const REFUSED_SERVICES: Record<string, string> = {
+  "bigquery-json.googleapis.com": 'is refused by the Google provider (renamed); use "bigquery.googleapis.com"',
+  "dataproc-control.googleapis.com": "is only enabled as a side effect of another service; the Google provider does not manage it",
+  "source.googleapis.com": "is only enabled as a side effect of another service; the Google provider does not manage it",
+  "stackdriverprovisioning.googleapis.com": "is only enabled as a side effect of another service; the Google provider does not manage it",
+};
+
+export const MAX_CLEANUP_DAYS = 3650;

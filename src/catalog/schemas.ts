@@ -7,26 +7,45 @@ const text = z.string();
 const textList = z.array(text).nullable().optional();
 
 export const CleanupSchema = strictMap({
-  olderThanDays: wholeNumber,
+  olderThanDays: wholeNumber.optional(),
   dryRun: z.boolean().optional(),
 });
-
-export const RepositoryEntrySchema = strictMap({
-  writers: text.optional(),
-  cleanup: CleanupSchema.optional(),
-}).nullable();
 
 export const IamGrantSchema = strictMap({
   role: text,
   members: z.array(text).min(1, { error: "must list at least one member" }),
 });
 
+export const RepositoryEntrySchema = strictMap({
+  writers: text.optional(),
+  writerAccounts: z.array(text).min(1, { error: "must list at least one service account" }).optional(),
+  location: text.optional(),
+  buildAccount: z.boolean().optional(),
+  cleanup: CleanupSchema.optional(),
+}).nullable();
+
+export const BucketEntrySchema = strictMap({
+  iam: z.array(IamGrantSchema).optional(),
+  private: z.boolean().optional(),
+  retentionDays: wholeNumber.optional(),
+}).nullable();
+
+export const BuilderAccountSchema = strictMap({
+  workloadIdentityPool: text,
+  iam: z.array(IamGrantSchema).optional(),
+}).nullable();
+
 export const ProjectEntrySchema = strictMap({
   managed_by: text.optional(),
+  folderId: text.optional(),
   services: z.array(text).optional(),
   writers: text.optional(),
   release: z.boolean().optional(),
   iam: z.array(IamGrantSchema).optional(),
+  gcrIam: z.array(IamGrantSchema).optional(),
+  builderAccounts: z.record(text, BuilderAccountSchema).optional(),
+  buckets: z.record(text, BucketEntrySchema).optional(),
+  buildBucket: z.boolean().optional(),
   repositories: z.record(text, RepositoryEntrySchema).optional(),
   cleanup: CleanupSchema.optional(),
 }).nullable();

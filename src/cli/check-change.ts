@@ -43,9 +43,9 @@ function touchedFiles(flags: ReturnType<typeof parseFlags>, catalogDir: string):
 
 runCommand(USAGE, () => {
   const flags = parseFlags(process.argv.slice(2), { values: ["base", "catalog", "stack"], lists: ["files"] });
-  const { catalogDir, result } = loadForCommand(flags);
+  const { catalogDir, layout, result } = loadForCommand(flags);
   const files = touchedFiles(flags, catalogDir);
-  const violations = checkChangeRules(files, catalogDir);
+  const violations = checkChangeRules(files, catalogDir, layout);
   for (const v of violations) process.stderr.write(`error: ${v.files.join(", ")}: ${v.rule}\n`);
   printProblems(result.problems);
   if (!result.catalog) process.stderr.write(`error: the catalog at HEAD does not validate (${countLine(result.problems)})\n`);

@@ -1,8 +1,7 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { loadCatalog, type CatalogResult } from "../catalog/catalog";
 import { formatProblem, type Problem } from "../catalog/problems";
-import { ConfigError, policyOf, PROJECT_DIR, readStackConfigFile, type StackConfig } from "../config";
+import { LayoutError, type Layout } from "../catalog/layout";
+import { ConfigError, EXAMPLE_STACK, locateCatalog, policyOf, PROJECT_DIR, readStackConfigFile, type CatalogLocation, type StackConfig } from "../config";
 
 export { PROJECT_DIR };
 
@@ -56,18 +55,23 @@ export interface Loaded {
   stack: string;
   config: StackConfig;
   catalogDir: string;
+  layout: Layout;
   result: CatalogResult;
 }
 
-/** Reads the stack configuration and the catalog, as the Pulumi program does. */
+/** Reads the stack configuration and the catalog, as the Pulumi program does; `--stack` defaults to the example stack. */
 export function loadForCommand(flags: ParsedFlags): Loaded {
-  const stack = flags.values.get("stack") ?? "prod";
+  const stack = flags.values.get("stack") ?? EXAMPLE_STACK;
   const config = readStackConfigFile(PROJECT_DIR, stack);
-  const catalogDir = path.resolve(flags.values.get("catalog") ?? path.join(PROJECT_DIR, config.catalogDir));
-  if (!fs.existsSync(catalogDir) || !fs.statSync(catalogDir).isDirectory()) {
-    throw new UsageError(`catalog folder ${catalogDir} does not exist`);
+  let location: CatalogLocation;
+  try {
+    location = locateCatalog(config, stack, flags.values.get("catalog"));
+  } catch (e) {
+    if (e instanceof LayoutError) throw new UsageError(e.message);
+    throw e;
   }
-  return { stack, config, catalogDir, result: loadCatalog(catalogDir, policyOf(config)) };
+  const { root, layout } = location;
+  return { stack, config, catalogDir: root, layout, result: loadCatalog(root, policyOf(config, stack), layout) };
 }
 
 export function printProblems(problems: Problem[]): void {

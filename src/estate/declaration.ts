@@ -1,4 +1,5 @@
 import type * as gcp from "@pulumi/gcp";
+import type * as time from "@pulumiverse/time";
 
 /** A value the cloud assigns to another declared resource, resolved by the materialiser. */
 export interface Ref {
@@ -36,6 +37,7 @@ export interface ArgsByType {
   "gcp:serviceaccount/iAMMember:IAMMember": gcp.serviceaccount.IAMMemberArgs;
   "gcp:cloudidentity/group:Group": gcp.cloudidentity.GroupArgs;
   "gcp:cloudidentity/groupMembership:GroupMembership": gcp.cloudidentity.GroupMembershipArgs;
+  "time:index/sleep:Sleep": time.SleepArgs;
 }
 
 export type ResourceType = keyof ArgsByType;

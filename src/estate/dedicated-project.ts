@@ -2,6 +2,8 @@ import type { DedicatedProject } from "../catalog/model";
 import type { StackConfig } from "../config";
 import { COMPONENT, ref, type EstateBuilder } from "./builder";
 import {
+  applyBucketSettings,
+  CI_POD_NAMESPACE,
   declareBucket,
   declareProject,
   declareRepository,
@@ -9,6 +11,8 @@ import {
   grantBucket,
   grantProject,
   grantRepository,
+  grantSelfTokenCreator,
+  grantServiceAccount,
   group,
   serviceAccount,
   serviceAccountEmail,
@@ -38,7 +42,7 @@ export const IMAGE_BUILDER = "gcb-image-builder";
 /** A dedicated staging project `k8s-staging-<name>`: registries, buckets, builder and grants. */
 export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, config: StackConfig): ProjectSummary {
   const component = b.component(COMPONENT.dedicated, p.id, { projectId: p.id });
-  const core = declareProject(b, component, p.id, [...DEDICATED_APIS, ...p.services], config);
+  const core = declareProject(b, component, p, [...DEDICATED_APIS, ...p.services], config);
   const W = group(p.writers);
   const A = group(config.artifactAdminsGroup);
   const B = serviceAccount(config.ciBuilderServiceAccount);
@@ -49,8 +53,9 @@ export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, c
   grantProject(b, core, "roles/cloudbuild.builds.editor", W);
   grantProject(b, core, "roles/serviceusage.serviceUsageConsumer", W);
   grantProject(b, core, "roles/cloudbuild.builds.builder", B);
+  if (config.vulnerabilityScanningAccount)
+    grantProject(b, core, "roles/containeranalysis.occurrences.viewer", serviceAccount(config.vulnerabilityScanningAccount));
   if (p.release) grantRelease(b, core, config);
-  for (const g of p.iam) for (const m of g.members) grantProject(b, core, g.role, m);
 
   const gcr = declareRepository(b, core, {
     repositoryId: "gcr.io",
@@ -67,12 +72,16 @@ export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, c
     grantRepository(b, core, repo, "roles/artifactregistry.reader", "allUsers");
     grantRepository(b, core, repo, "roles/artifactregistry.reader", P);
     grantRepository(b, core, repo, "roles/artifactregistry.writer", W);
+    grantRepository(b, core, repo, "roles/artifactregistry.repoAdmin", A);
   }
+  for (const g of p.gcrIam) for (const m of g.members) grantRepository(b, core, gcr, g.role, m);
 
-  const bucket = declareBucket(b, core, { name: p.id, retentionDays: config.bucketRetentionDays, accessLogs: true }, config);
-  grantBucket(b, core, bucket, "roles/storage.objectViewer", "allUsers");
-  const gcb = declareBucket(b, core, { name: `${p.id}-gcb`, retentionDays: config.bucketRetentionDays, accessLogs: false }, config);
+  // Both buckets are public-read, as upstream's ensure_staging_gcs_bucket makes them (ensure_public_gcs_bucket).
+  const retention = (name: string) => p.buckets.find((s) => s.name === name)?.retentionDays ?? config.bucketRetentionDays;
+  const bucket = declareBucket(b, core, { name: p.id, retentionDays: retention(p.id), accessLogs: true }, config);
+  const gcb = declareBucket(b, core, { name: `${p.id}-gcb`, retentionDays: retention(`${p.id}-gcb`), accessLogs: false }, config);
   for (const bk of [bucket, gcb]) {
+    grantBucket(b, core, bk, "roles/storage.objectViewer", "allUsers");
     grantBucket(b, core, bk, "roles/storage.objectAdmin", A);
     grantBucket(b, core, bk, "roles/storage.legacyBucketOwner", A);
     grantBucket(b, core, bk, "roles/storage.objectAdmin", W);
@@ -80,6 +89,7 @@ export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, c
   }
   grantBucket(b, core, gcb, "roles/storage.objectCreator", B);
   grantBucket(b, core, gcb, "roles/storage.objectViewer", B);
+  const extraBuckets = applyBucketSettings(b, core, p.buckets, new Map([[p.id, bucket], [`${p.id}-gcb`, gcb]]), config);
 
   const builder = declareServiceAccount(
     b,
@@ -88,13 +98,24 @@ export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, c
     "Image builder",
     `Builds and signs the staging images of ${p.name} in Cloud Build`,
   );
-  b.resource(
-    "gcp:serviceaccount/iAMMember:IAMMember",
-    `${p.id}/${IMAGE_BUILDER}/roles/iam.serviceAccountTokenCreator/self`,
-    { serviceAccountId: ref(builder, "name"), role: "roles/iam.serviceAccountTokenCreator", member: ref(builder, "member") },
-    { parent: component },
-  );
+  grantSelfTokenCreator(b, core, builder);
   grantProject(b, core, "roles/cloudbuild.builds.editor", ref(builder, "member"));
+
+  // Upstream's ensure_staging_gcb_builder_service_account: an account CI pods of one cluster run as.
+  for (const a of p.builderAccounts) {
+    const account = declareServiceAccount(b, core, a.accountId, a.accountId, `Used by CI (${a.workloadIdentityPool}) to use Cloud Build, write to the registries and buckets of ${p.id}`);
+    const member = ref(account, "member");
+    grantRepository(b, core, gcr, "roles/artifactregistry.writer", member);
+    grantProject(b, core, "roles/cloudbuild.builds.builder", member);
+    for (const bk of [bucket, gcb]) {
+      grantBucket(b, core, bk, "roles/storage.objectCreator", member);
+      grantBucket(b, core, bk, "roles/storage.objectViewer", member);
+    }
+    grantServiceAccount(b, core, account, "roles/iam.workloadIdentityUser", `serviceAccount:${a.workloadIdentityPool}[${CI_POD_NAMESPACE}/${a.accountId}]`);
+    for (const g of a.iam) for (const m of g.members) grantServiceAccount(b, core, account, g.role, m);
+  }
+  // Catalog grants last: they may name the accounts above, and then wait for them.
+  for (const g of p.iam) for (const m of g.members) grantProject(b, core, g.role, m);
 
   const gcrAddress = `gcr.io/${p.id}`;
   const regionalAddress = `${config.stagingRegion}-docker.pkg.dev/${p.id}/images`;
@@ -103,9 +124,9 @@ export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, c
     kind: "dedicated",
     component: component.urn,
     registries: [gcrAddress, regionalAddress],
-    buckets: [`gs://${p.id}`, `gs://${p.id}-gcb`],
+    buckets: [bucket, gcb, ...extraBuckets].map((bk) => `gs://${bk.name}`),
     writersGroups: [p.writers],
-    builderAccounts: [serviceAccountEmail(IMAGE_BUILDER, p.id)],
+    builderAccounts: [IMAGE_BUILDER, ...p.builderAccounts.map((a) => a.accountId)].map((id) => serviceAccountEmail(id, p.id)),
     repositories: [],
   };
 }

@@ -6,7 +6,7 @@ import type { Declaration } from "./declaration";
 import { declarePromoterAccess } from "./promoter-access";
 import { declareSharedProject } from "./shared-project";
 import type { ProjectSummary, PromoterGrantSummary } from "./summary";
-import { declareWritersGroup, isDeclaredGroup, WRITERS_GROUPS_NAME } from "./writers-group";
+import { declareWritersGroups, isDeclaredGroup, WRITERS_GROUPS_NAME } from "./writers-group";
 
 export interface Estate {
   stack: string;
@@ -24,12 +24,12 @@ export function buildEstate(catalog: Catalog, config: StackConfig, stack: string
   // and every grant to a group can wait for it.
   const entries = new Map(catalog.groups.map((g) => [g.email, g]));
   const used = new Set(
-    catalog.projects.flatMap((p) => (p.kind === "dedicated" ? [p.writers] : p.repositories.map((r) => r.writers))),
+    catalog.projects.flatMap((p) => (p.kind === "dedicated" ? [p.writers] : p.repositories.flatMap((r) => (r.writers ? [r.writers] : [])))),
   );
   const groupEmails = [...used].filter((email) => isDeclaredGroup(email, config)).sort();
   if (groupEmails.length > 0) {
     const component = b.component(COMPONENT.writersGroups, WRITERS_GROUPS_NAME, { domain: config.domain });
-    for (const email of groupEmails) declareWritersGroup(b, component, email, entries.get(email), config);
+    declareWritersGroups(b, component, groupEmails, entries, config);
   }
   const projects: ProjectSummary[] = catalog.projects.map((p) =>
     p.kind === "dedicated" ? declareDedicatedProject(b, p, config) : declareSharedProject(b, p, config),

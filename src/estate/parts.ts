@@ -1,11 +1,14 @@
-import type { Cleanup } from "../catalog/model";
+import type { BucketSettings, Cleanup } from "../catalog/model";
 import type { StackConfig } from "../config";
-import type { EstateBuilder } from "./builder";
+import { ref, type EstateBuilder } from "./builder";
 import type { ComponentDeclaration, Deferred, ResourceDeclaration } from "./declaration";
 
 /** Shared building blocks of the staging projects: every name is derived from ids here. */
 
 export const DAY_SECONDS = 86_400;
+
+/** Kubernetes namespace of CI pods (upstream lib.sh: PROWJOB_POD_NAMESPACE). */
+export const CI_POD_NAMESPACE = "test-pods";
 
 export type Member = string | Deferred;
 
@@ -30,19 +33,22 @@ export interface ProjectCore {
 export function declareProject(
   b: EstateBuilder,
   component: ComponentDeclaration,
-  id: string,
+  entry: { id: string; folderId?: string },
   apis: string[],
   config: StackConfig,
 ): ProjectCore {
+  const { id } = entry;
+  const folderId = entry.folderId ?? config.folderId;
   const project = b.resource(
     "gcp:organizations/project:Project",
     id,
     {
       projectId: id,
       name: id,
-      ...(config.folderId ? { folderId: config.folderId } : { orgId: config.organizationId }),
+      ...(folderId ? { folderId } : { orgId: config.organizationId }),
       billingAccount: config.billingAccount,
-      autoCreateNetwork: false,
+      // true: the provider leaves Compute alone (false would enable the Compute API just to delete the default network).
+      autoCreateNetwork: true,
       deletionPolicy: "PREVENT",
       labels: { "managed-by": "pulumi", "k8s-infra": "staging" },
     },
@@ -90,7 +96,7 @@ export interface RepositorySpec {
 export function cleanupPolicies(cleanup: Cleanup) {
   return [
     {
-      id: `delete-older-than-${cleanup.olderThanDays}d`,
+      id: `delete-images-older-than-${cleanup.olderThanDays}-days`,
       action: "DELETE",
       condition: { tagState: "ANY", olderThan: `${cleanup.olderThanDays * DAY_SECONDS}s` },
     },
@@ -127,7 +133,8 @@ export function grantRepository(b: EstateBuilder, core: ProjectCore, repo: Resou
 
 export interface BucketSpec {
   name: string;
-  retentionDays: number;
+  /** objects are deleted after this many days; absent: no lifecycle rule */
+  retentionDays?: number;
   accessLogs: boolean;
 }
 
@@ -141,7 +148,7 @@ export function declareBucket(b: EstateBuilder, core: ProjectCore, spec: BucketS
       location: config.bucketLocation,
       uniformBucketLevelAccess: true,
       forceDestroy: false,
-      lifecycleRules: [{ action: { type: "Delete" }, condition: { age: spec.retentionDays } }],
+      ...(spec.retentionDays !== undefined ? { lifecycleRules: [{ action: { type: "Delete" }, condition: { age: spec.retentionDays } }] } : {}),
       ...(spec.accessLogs ? { logging: { logBucket: config.accessLogBucket, logObjectPrefix: spec.name } } : {}),
       labels: { "managed-by": "pulumi" },
     },
@@ -165,12 +172,56 @@ export function declareServiceAccount(
   displayName: string,
   description: string,
 ): ResourceDeclaration {
-  return b.resource(
+  const account = b.resource(
     "gcp:serviceaccount/account:Account",
     `${core.project.name}/${accountId}`,
     { project: core.project.name, accountId, displayName, description },
     { parent: core.component, dependsOn: [api(core, "iam.googleapis.com")] },
   );
+  // A catalog grant naming this account (e.g. a project `iam` entry) waits for it.
+  b.declareMember(serviceAccount(serviceAccountEmail(accountId, core.project.name)), account);
+  return account;
+}
+
+/** A grant on a service account: `member` may use it as `role`. */
+export function grantServiceAccount(b: EstateBuilder, core: ProjectCore, account: ResourceDeclaration, role: string, member: Member): void {
+  b.resource(
+    "gcp:serviceaccount/iAMMember:IAMMember",
+    `${account.name}/${role}/${memberName(member)}`,
+    { serviceAccountId: ref(account, "name"), role, member },
+    { parent: core.component, dependsOn: [account] },
+  );
+}
+
+/** The account may mint tokens for itself (keyless signing of what it builds). */
+export function grantSelfTokenCreator(b: EstateBuilder, core: ProjectCore, account: ResourceDeclaration): void {
+  b.resource(
+    "gcp:serviceaccount/iAMMember:IAMMember",
+    `${account.name}/roles/iam.serviceAccountTokenCreator/self`,
+    { serviceAccountId: ref(account, "name"), role: "roles/iam.serviceAccountTokenCreator", member: ref(account, "member") },
+    { parent: core.component },
+  );
+}
+
+/** Extra buckets and extra grants on default buckets, as the catalog entry says. */
+export function applyBucketSettings(
+  b: EstateBuilder,
+  core: ProjectCore,
+  settings: BucketSettings[],
+  declared: Map<string, ResourceDeclaration>,
+  config: StackConfig,
+): ResourceDeclaration[] {
+  const extra: ResourceDeclaration[] = [];
+  for (const s of settings) {
+    let bucket = declared.get(s.name);
+    if (!bucket) {
+      bucket = declareBucket(b, core, { name: s.name, retentionDays: s.retentionDays, accessLogs: false }, config);
+      if (!s.private) grantBucket(b, core, bucket, "roles/storage.objectViewer", "allUsers");
+      extra.push(bucket);
+    }
+    for (const g of s.iam) for (const m of g.members) grantBucket(b, core, bucket, g.role, m);
+  }
+  return extra;
 }
 
 export function serviceAccountEmail(accountId: string, projectId: string): string {

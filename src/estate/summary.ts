@@ -2,8 +2,11 @@
 export interface RepositorySummary {
   name: string;
   registry: string;
-  writersGroup: string;
-  builderAccount: string;
+  /** absent when service accounts push instead of a group */
+  writersGroup?: string;
+  writerAccounts: string[];
+  /** absent when the repository has no build account */
+  builderAccount?: string;
   cleanupDays: number;
   cleanupDryRun: boolean;
 }

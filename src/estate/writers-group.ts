@@ -2,7 +2,7 @@ import type { StagingGroup } from "../catalog/model";
 import { GROUP_PREFIX } from "../catalog/rules";
 import type { StackConfig } from "../config";
 import { ref, type EstateBuilder } from "./builder";
-import type { ComponentDeclaration, Deferred } from "./declaration";
+import type { ComponentDeclaration, Deferred, ResourceDeclaration } from "./declaration";
 
 /** Name of the component that holds every declared writers group. */
 export const WRITERS_GROUPS_NAME = "writers-groups";
@@ -20,41 +20,67 @@ export function groupParent(config: StackConfig): string | Deferred {
   return { lookup: "organization", output: "directoryCustomerId", organization: `organizations/${config.organizationId}`, prefix: "customers/" };
 }
 
-/** A writers group with its members from groups.yaml (managers are members too, with the MANAGER role). */
-export function declareWritersGroup(
+/** Name of the wait that follows a group created in this run (IAM may not know a brand-new group yet). */
+export function propagationName(email: string): string {
+  return `${email}/iam-propagation`;
+}
+
+/**
+ * The writers groups with their members from groups.yaml (managers are members
+ * too, with the MANAGER role). Grants to a group wait for it and for a bounded
+ * pause after it is created; a membership whose member is a group declared here waits for that group.
+ */
+export function declareWritersGroups(
   b: EstateBuilder,
   parent: ComponentDeclaration,
-  email: string,
-  entry: StagingGroup | undefined,
+  emails: string[],
+  entries: Map<string, StagingGroup>,
   config: StackConfig,
 ): void {
-  const name = email.split("@")[0]!;
-  const g = b.resource(
-    "gcp:cloudidentity/group:Group",
-    email,
-    {
-      parent: groupParent(config),
-      groupKey: { id: email },
-      displayName: name,
-      description: entry?.description || `Writers of staging ${name.slice(GROUP_PREFIX.length)}`,
-      labels: { [DISCUSSION_FORUM_LABEL]: "" },
-      initialGroupConfig: "EMPTY",
-    },
-    { parent },
-  );
-  b.declareMember(`group:${email}`, g);
-  const managers = new Set(entry?.managers ?? []);
-  const everyone = [...new Set([...(entry?.managers ?? []), ...(entry?.members ?? [])])].sort();
-  for (const member of everyone) {
-    b.resource(
-      "gcp:cloudidentity/groupMembership:GroupMembership",
-      `${email}/${member}`,
+  const declared = new Map<string, ResourceDeclaration>();
+  for (const email of emails) {
+    const entry = entries.get(email);
+    const name = email.split("@")[0]!;
+    const g = b.resource(
+      "gcp:cloudidentity/group:Group",
+      email,
       {
-        group: ref(g, "name"),
-        preferredMemberKey: { id: member },
-        roles: managers.has(member) ? [{ name: "MEMBER" }, { name: "MANAGER" }] : [{ name: "MEMBER" }],
+        parent: groupParent(config),
+        groupKey: { id: email },
+        displayName: name,
+        description: entry?.description || `Writers of staging ${name.slice(GROUP_PREFIX.length)}`,
+        labels: { [DISCUSSION_FORUM_LABEL]: "" },
+        initialGroupConfig: "EMPTY",
       },
       { parent },
     );
+    declared.set(email, g);
+    // Sleep only waits when it is created, so only the run that creates the group pauses.
+    const settled = b.resource(
+      "time:index/sleep:Sleep",
+      propagationName(email),
+      { createDuration: `${config.groupPropagationSeconds}s` },
+      { parent, dependsOn: [g] },
+    );
+    b.declareMember(`group:${email}`, settled);
+  }
+  for (const email of emails) {
+    const entry = entries.get(email);
+    const g = declared.get(email)!;
+    const managers = new Set(entry?.managers ?? []);
+    const everyone = [...new Set([...(entry?.managers ?? []), ...(entry?.members ?? [])])].sort();
+    for (const member of everyone) {
+      const memberGroup = declared.get(member);
+      b.resource(
+        "gcp:cloudidentity/groupMembership:GroupMembership",
+        `${email}/${member}`,
+        {
+          group: ref(g, "name"),
+          preferredMemberKey: { id: member },
+          roles: managers.has(member) ? [{ name: "MEMBER" }, { name: "MANAGER" }] : [{ name: "MEMBER" }],
+        },
+        { parent, dependsOn: memberGroup ? [memberGroup] : [] },
+      );
+    }
   }
 }

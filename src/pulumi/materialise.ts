@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import { isComponent, isDeferred, type ArgsByType, type Declaration, type Deferred, type ResourceType } from "../estate/declaration";
 
 type Constructor<T extends ResourceType> = new (
@@ -21,6 +22,7 @@ const RESOURCE_CLASSES: { [T in ResourceType]: Constructor<T> } = {
   "gcp:serviceaccount/iAMMember:IAMMember": gcp.serviceaccount.IAMMember,
   "gcp:cloudidentity/group:Group": gcp.cloudidentity.Group,
   "gcp:cloudidentity/groupMembership:GroupMembership": gcp.cloudidentity.GroupMembership,
+  "time:index/sleep:Sleep": time.Sleep,
 };
 
 /** Groups one staging project's (or the promoter's) resources in the preview. */

@@ -1,8 +1,7 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadCatalog } from "../catalog/catalog";
 import { CatalogError, formatProblem } from "../catalog/problems";
-import { parseStackConfig, policyOf, PROJECT, PROJECT_DIR, type StackConfig } from "../config";
+import { locateCatalog, parseStackConfig, policyOf, PROJECT, type StackConfig } from "../config";
 import { buildEstate, type Estate } from "../estate/estate";
 import { materialise } from "./materialise";
 
@@ -30,14 +29,15 @@ export function configFromEngine(): StackConfig {
  */
 export function deployStaging(): { estate: Estate; resources: Map<string, pulumi.Resource> } {
   const config = configFromEngine();
-  const catalogDir = path.resolve(PROJECT_DIR, config.catalogDir);
-  const { catalog, problems } = loadCatalog(catalogDir, policyOf(config));
+  const stack = pulumi.getStack();
+  const { root, layout } = locateCatalog(config, stack);
+  const { catalog, problems } = loadCatalog(root, policyOf(config, stack), layout);
   for (const p of problems) {
     if (p.severity === "warning") pulumi.log.warn(formatProblem(p));
     else if (p.severity === "note") pulumi.log.info(formatProblem(p));
   }
   if (!catalog) throw new CatalogError(problems);
-  const estate = buildEstate(catalog, config, pulumi.getStack());
+  const estate = buildEstate(catalog, config, stack);
   const resources = materialise(estate.declarations);
   return { estate, resources };
 }

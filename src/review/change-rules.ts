@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { LAYOUTS, type Layout } from "../catalog/layout";
 
 /** One file a change touches, relative to the catalog folder. */
 export interface TouchedFile {
@@ -13,8 +14,7 @@ export interface Violation {
   rule: string;
 }
 
-const MANIFEST = /^manifests\/([^/]+)\/promoter-manifest\.yaml$/;
-const IMAGES = /^images\/([^/]+)\/images\.yaml$/;
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 function declaresImages(catalogDir: string, rel: string): boolean {
   try {
@@ -29,7 +29,9 @@ function declaresImages(catalogDir: string, rel: string): boolean {
  * The change rules of the promotion process: manifests (infra admins) and
  * images.yaml (subprojects) are never changed together, and manifests are not delegated.
  */
-export function checkChangeRules(files: TouchedFile[], catalogDir: string): Violation[] {
+export function checkChangeRules(files: TouchedFile[], catalogDir: string, layout: Layout = LAYOUTS.projects): Violation[] {
+  const MANIFEST = new RegExp(`^${escape(layout.manifests)}/([^/]+)/promoter-manifest\\.yaml$`);
+  const IMAGES = new RegExp(`^${escape(layout.images)}/([^/]+)/images\\.yaml$`);
   const violations: Violation[] = [];
   const images = new Map<string, TouchedFile>();
   for (const f of files) {
@@ -55,8 +57,8 @@ export function checkChangeRules(files: TouchedFile[], catalogDir: string): Viol
         violations.push({ files: [f.path, img.path], rule: "a new promoter manifest must not arrive with a change to an existing images.yaml" });
       }
     }
-    if (f.status === "A" && f.path.startsWith("manifests/") && path.posix.basename(f.path) === "OWNERS") {
-      violations.push({ files: [f.path], rule: "no OWNERS file may be added under manifests/: manifests are not delegated" });
+    if (f.status === "A" && f.path.startsWith(`${layout.manifests}/`) && path.posix.basename(f.path) === "OWNERS") {
+      violations.push({ files: [f.path], rule: `no OWNERS file may be added under ${layout.manifests}/: manifests are not delegated` });
     }
   }
   return violations;

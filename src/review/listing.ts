@@ -34,11 +34,11 @@ export function renderListing(estate: Estate, style: Style): string {
     declaredGroups.has(email)
       ? `${email} (${plural(members.get(email) ?? 0, "member")})`
       : `${email} (not declared here)`;
-  const bucketDays = new Map<string, number>();
+  const bucketDays = new Map<string, number | undefined>();
   for (const d of estate.declarations) {
     if (d.type === "gcp:storage/bucket:Bucket") {
       const rules = d.inputs.lifecycleRules as { condition: { age: number } }[] | undefined;
-      bucketDays.set(`gs://${d.name}`, rules?.[0]?.condition.age ?? 0);
+      bucketDays.set(`gs://${d.name}`, rules?.[0]?.condition.age);
     }
   }
 
@@ -47,7 +47,7 @@ export function renderListing(estate: Estate, style: Style): string {
   for (const p of estate.projects) {
     const own = children.get(p.component) ?? [];
     lines.push(style.bold(`${p.id}`) + style.dim(` (${p.kind}, ${plural(own.length + 1, "resource")})`));
-    const buckets = p.buckets.map((b) => `${b} (${bucketDays.get(b) ?? "?"} days)`).join(", ");
+    const buckets = p.buckets.map((b) => { const days = bucketDays.get(b); return `${b} (${days === undefined ? "kept" : `${days} days`})`; }).join(", ") || "none";
     if (p.kind === "dedicated") {
       lines.push(`  registries  ${p.registries.join(", ")}`);
       lines.push(`  buckets     ${buckets}`);
@@ -59,8 +59,8 @@ export function renderListing(estate: Estate, style: Style): string {
         sharedRepos++;
         lines.push(`  ${style.bold(r.name)}`);
         lines.push(`    registry  ${r.registry} (cleanup after ${r.cleanupDays} days${r.cleanupDryRun ? ", dry run" : ""})`);
-        lines.push(`    writers   ${groupText(r.writersGroup)}`);
-        lines.push(`    builder   ${r.builderAccount}`);
+        lines.push(`    writers   ${r.writersGroup ? groupText(r.writersGroup) : r.writerAccounts.join(", ")}`);
+        if (r.builderAccount) lines.push(`    builder   ${r.builderAccount}`);
       }
     }
     const roles = new Map<string, number>();
