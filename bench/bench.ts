@@ -45,8 +45,8 @@ function group(name: string): string {
     "    settings:",
     '      ReconcileMembers: "true"',
     "    members:",
-    `      - a-${name}@example.com`,
-    `      - b-${name}@example.com`,
+    `      - a-${name}@example.org`,
+    `      - b-${name}@example.org`,
   ].join("\n");
 }
 
