@@ -55,6 +55,10 @@ export const StackConfigSchema = z.strictObject(
     releaseViewersGroup: email,
     releaseAdminsGroup: email,
     releaseEditorsGroup: email,
+    cloudIdentityBillingProject: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a project id (the quota project of Cloud Identity calls)" })
+      .optional(),
     groupPropagationSeconds: z
       .union([z.number(), z.string()])
       .transform((v) => Number(v))

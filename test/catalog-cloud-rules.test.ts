@@ -203,8 +203,8 @@ describe("extension keys for upstream's special cases", () => {
       },
     ]);
     expect(p.buckets).toEqual([
-      { name: "k8s-demo-sandbox", private: true, iam: [{ role: "roles/storage.objectAdmin", members: ["group:k8s-infra-release-editors@kubernetes.io"] }] },
-      { name: "k8s-staging-demo-gcb", private: false, iam: [], retentionDays: 30 },
+      { name: "k8s-demo-sandbox", private: true, versioning: false, iam: [{ role: "roles/storage.objectAdmin", members: ["group:k8s-infra-release-editors@kubernetes.io"] }] },
+      { name: "k8s-staging-demo-gcb", private: false, versioning: false, iam: [], retentionDays: 30 },
     ]);
   });
 
@@ -296,5 +296,57 @@ describe("extension keys for upstream's special cases", () => {
       "infra.yaml:7:9: error: writers applies to a dedicated project; k8s-staging-images has repositories (a shared project): set them per repository",
       "infra.yaml:8:9: error: gcrIam applies to a dedicated project; k8s-staging-images has repositories (a shared project): set them per repository",
     ]);
+  });
+});
+
+describe("names the estate would declare twice are errors at their line, never a crash in plan", () => {
+  it("an extra bucket named like another project's bucket, or declared by two entries", () => {
+    const r = check({
+      "infra.yaml": infra(
+        "k8s-staging-demo:",
+        "k8s-staging-other:",
+        "  buckets:",
+        "    k8s-staging-demo:",
+        "      retentionDays: 5",
+        "    k8s-shared-sandbox:",
+        "k8s-staging-third:",
+        "  buckets:",
+        "    k8s-shared-sandbox:",
+      ),
+      [GROUPS]: groupsFile(stagingGroup("demo"), stagingGroup("other"), stagingGroup("third")),
+    });
+    expect(r.errors).toEqual([
+      "infra.yaml:8:11: error: bucket k8s-staging-demo is already declared by k8s-staging-demo (bucket names are global); configure it in that entry or choose another name",
+      "infra.yaml:13:11: error: bucket k8s-shared-sandbox is already declared by k8s-staging-other (bucket names are global); configure it in that entry or choose another name",
+    ]);
+  });
+
+  it("a builder account named like the project's image builder", () => {
+    const r = check({ "infra.yaml": infra("k8s-staging-demo:", "  builderAccounts:", "    gcb-image-builder:", "      workloadIdentityPool: k8s-infra-prow-build.svc.id.goog") });
+    expect(r.errors).toEqual([
+      "infra.yaml:7:11: error: gcb-image-builder is the project's own image builder; name the CI account otherwise (upstream: gcb-builder-<name>)",
+    ]);
+  });
+});
+
+describe("more that the review of the real estate found", () => {
+  it("every user: given roles/owner is named", () => {
+    const r = check({ "infra.yaml": infra("k8s-staging-demo:", "  iam:", "    - role: roles/owner", '      members: ["user:a@example.org", "user:b@example.org"]') });
+    expect(r.errors).toEqual([
+      "infra.yaml:7:19: error: roles/owner cannot be granted to user:a@example.org, user:b@example.org: Google Cloud requires an invitation the person accepts; grant it to a group instead",
+    ]);
+  });
+
+  it("a real stack refuses @example.com people in infra.yaml grants too", () => {
+    const r = check({ "infra.yaml": infra("k8s-staging-demo:", "  iam:", "    - role: roles/viewer", '      members: ["user:bob@example.com"]') });
+    expect(r.errors).toEqual([
+      "infra.yaml:8:23: error: user:bob@example.com is a person of the bundled example estate; a real stack refuses @example.com members (is catalogRoot pointing at the example catalog?)",
+    ]);
+  });
+
+  it("a bucket may keep object versions (versioning), as upstream's simple_bucket module does by default", () => {
+    const r = check({ "infra.yaml": infra("k8s-staging-demo:", "  buckets:", "    k8s-staging-demo-gcb:", "      versioning: true") });
+    expect(r.all).toEqual([]);
+    expect((project(r, "k8s-staging-demo") as DedicatedProject).buckets).toEqual([{ name: "k8s-staging-demo-gcb", private: false, versioning: true, iam: [] }]);
   });
 });

@@ -480,7 +480,10 @@ describe("4.1 writers group W", () => {
     // Pulumi parent: the one writers-groups component, not the project's component
     expect(g.parent).toBe(WRITERS_GROUPS_URN);
     expect(g.dependsOn).toEqual([]);
-    expect(g.protect).toBe(false);
+    // protected: the reconciler would recreate a deleted group under a new id
+    expect(g.protect).toBe(true);
+    // the Cloud Identity provider with the quota project (user credentials need it)
+    expect(g.provider).toBe(`${WRITERS_GROUPS_URN.split("::").slice(0, 2).join("::")}::k8s-infra:staging:WritersGroups$pulumi:providers:gcp::cloud-identity`);
     expect(g.inputs.groupKey).toEqual({ id: "k8s-infra-staging-boskos@example.com" });
     expect(g.inputs.labels).toEqual({ "cloudidentity.googleapis.com/groups.discussion_forum": "" });
     expect(g.inputs.parent).toEqual(LOOKUP);

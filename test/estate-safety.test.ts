@@ -144,9 +144,10 @@ describe("5: protection", () => {
     }
   });
 
-  it("only projects, repositories and buckets are protected, only Services retained (nothing else is silently kept)", () => {
+  it("only projects, repositories, buckets, groups and service accounts are protected, only Services retained (nothing else is silently kept)", () => {
     const protectedTypes = new Set(estate.declarations.filter((d) => d.protect).map((d) => d.type));
-    expect([...protectedTypes].sort()).toEqual([T.repository, T.project, T.bucket].sort());
+    expect([...protectedTypes].sort()).toEqual([T.repository, T.project, T.bucket, T.group, T.account].sort());
+    for (const d of estate.declarations.filter((x) => x.type === T.group || x.type === T.account)) expect(d.protect, d.urn).toBe(true);
     const retained = new Set(estate.declarations.filter((d) => d.retainOnDelete).map((d) => d.type));
     expect([...retained]).toEqual([T.service]);
   });
@@ -398,16 +399,20 @@ describe("writers groups: one fixed component, and grants wait for their group",
     expect(estate.declarations.filter(isComponent)).toHaveLength(8);
   });
 
-  it("every Group, its propagation Sleep and every GroupMembership has the writers-groups component as parent, and nothing else does", () => {
+  it("every Group, its propagation Sleep, every GroupMembership and the Cloud Identity provider have the writers-groups component as parent, and nothing else does", () => {
     const groups = ofType(estate, T.group);
     const sleeps = ofType(estate, T.sleep);
     const memberships = ofType(estate, T.membership);
+    const providers = estate.declarations.filter((d) => d.type === "pulumi:providers:gcp");
+    expect(providers.map((p) => [p.name, p.inputs])).toEqual([["cloud-identity", { userProjectOverride: true, billingProject: "example-groups-admin" }]]);
+    for (const d of [...groups, ...memberships]) expect(d.provider, d.urn).toBe(providers[0]!.urn);
+    for (const d of sleeps) expect(d.provider, d.urn).toBeUndefined();
     expect(groups.map((g) => g.urn).sort()).toEqual(DECLARED.map(groupUrn));
     expect(sleeps.map((x) => x.urn).sort()).toEqual(DECLARED.map(sleepUrn));
     expect(memberships.length).toBeGreaterThan(groups.length);
-    for (const d of [...groups, ...sleeps, ...memberships]) expect(d.parent, d.urn).toBe(WRITERS_GROUPS_URN);
+    for (const d of [...groups, ...sleeps, ...memberships, ...providers]) expect(d.parent, d.urn).toBe(WRITERS_GROUPS_URN);
     const children = estate.declarations.filter((d) => d.parent === WRITERS_GROUPS_URN);
-    expect(children).toHaveLength(groups.length + sleeps.length + memberships.length);
+    expect(children).toHaveLength(groups.length + sleeps.length + memberships.length + 1);
   });
 
   it("each Sleep is `<email>/iam-propagation`, waits groupPropagationSeconds (60s) and depends on its Group only", () => {

@@ -219,3 +219,21 @@ describe("declarations the real cloud accepts, visible in the plan", () => {
     expect(vuln).toHaveLength(91);
   });
 });
+
+describe("what the review of the real estate asked for", () => {
+  it("the shared -gcb bucket keeps object versions, as upstream's simple_bucket module does", () => {
+    expect(resource(T.bucket, "k8s-staging-images-gcb").inputs.versioning).toEqual({ enabled: true });
+  });
+
+  it("writers groups and service accounts are protected: deleting one is a protected deletion", () => {
+    for (const r of [...ofType(T.group), ...ofType(T.account)]) expect(r.protect, r.urn).toBe(true);
+  });
+
+  it("the groups use the Cloud Identity provider with the quota project; nothing else does", () => {
+    const provider = plan.resources.find((r) => r.type === "pulumi:providers:gcp")!;
+    expect(provider.inputs).toEqual({ userProjectOverride: true, billingProject: "k8s-gsuite" });
+    const users = plan.resources.filter((r) => r.provider !== undefined);
+    expect(new Set(users.map((r) => r.type))).toEqual(new Set([T.group, "gcp:cloudidentity/groupMembership:GroupMembership"]));
+    for (const r of users) expect(r.provider).toBe(provider.urn);
+  });
+});

@@ -39,6 +39,11 @@ describe("catalog layouts", () => {
     );
   });
 
+  it("the infra/gcp folder of an upstream checkout is refused with the repository root to use", () => {
+    const gcp = path.join(SAMPLE, "infra/gcp");
+    expect(() => detectLayout(gcp)).toThrow(new LayoutError(`${gcp} is the infra/gcp folder of an upstream checkout; pass the repository root ${SAMPLE} (layout k8s.io)`));
+  });
+
   it("the prod stack's catalog root is a checkout of the upstream repository; when it is missing the error says how to get it", () => {
     const prod = readStackConfigFile(REPO_ROOT, "prod");
     expect(prod.catalogRoot).toBe("../k8s.io");
@@ -76,10 +81,11 @@ describe("the stacks", () => {
     expect([example.catalogRoot, example.catalogLayout]).toEqual(["projects", "projects"]);
   });
 
-  it("the prod stack sets userProjectOverride and billingProject, which Cloud Identity needs with user credentials", () => {
+  it("the prod stack names the quota project of Cloud Identity, which user credentials need; the groups' provider sets userProjectOverride and billingProject", () => {
     const prod = stackFile("prod");
-    expect(prod["gcp:userProjectOverride"]).toBe("true");
-    expect(prod["gcp:billingProject"]).toBe("k8s-gsuite");
+    expect(prod["k8s-infra-staging:cloudIdentityBillingProject"]).toBe("k8s-gsuite");
+    // only the groups use it: the default provider keeps each resource's own project
+    expect(Object.keys(prod).filter((k) => k.startsWith("gcp:"))).toEqual([]);
   });
 });
 
@@ -159,5 +165,32 @@ describe("check-change rules in the k8s.io layout", () => {
       LAYOUTS["k8s.io"],
     );
     expect(rules).toEqual([]);
+  });
+});
+
+describe("plan outputs and bases (no stack trace, nothing half written)", () => {
+  it("an output in a missing folder is a usage error, and the other output is not written either", () => {
+    const dir = tempDir();
+    const md = path.join(dir, "plan.md");
+    const r = cli("plan", "--json", path.join(dir, "missing", "plan.json"), "--markdown", md);
+    expect(r.status).toBe(2);
+    expect(r.stderr.filter((l) => !l.includes(": note: "))[0]).toBe(`error: cannot write ${path.join(dir, "missing", "plan.json")}: its folder does not exist`);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it("an output naming a folder is a usage error", () => {
+    const dir = tempDir();
+    const r = cli("plan", "--json", dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr.filter((l) => !l.includes(": note: "))[0]).toBe(`error: cannot write ${dir}: it is a folder`);
+  });
+
+  it("a --diff base whose resources are not this program's is a usage error naming the field", () => {
+    const base = path.join(tempDir(), "base.json");
+    fs.writeFileSync(base, JSON.stringify({ stack: "example", resources: [{ urn: 5 }] }));
+    const r = cli("plan", "--diff", base);
+    expect(r.status).toBe(2);
+    expect(r.stderr[0]).toBe(`error: ${base} is not a plan written by npm run plan -- --json: resources[0].urn is missing or of the wrong type`);
+    expect(r.stderr.join("\n")).not.toMatch(/\n\s+at /);
   });
 });

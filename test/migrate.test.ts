@@ -115,6 +115,8 @@ const IMAGES: ProjectEntry = {
   buckets: {
     "k8s-staging-images-gcb": {
       iam: [{ role: "roles/storage.admin", members: ["principalSet://cloudresourcemanager.googleapis.com/projects/787629567722/type/ServiceAccount"] }],
+      // simple_bucket keeps object versions unless told otherwise
+      versioning: true,
     },
   },
   repositories: Object.fromEntries(
@@ -155,6 +157,7 @@ const SAMPLE_BLOCK = [
   "              - role: roles/storage.admin",
   "                members:",
   "                  - principalSet://cloudresourcemanager.googleapis.com/projects/787629567722/type/ServiceAccount",
+  "            versioning: true",
   "        repositories:",
   "          agent-sandbox:",
   "          agentic-net:",
@@ -491,7 +494,7 @@ describe("reading Terraform", () => {
       iam: [{ role: "roles/storage.admin", members: ["user:admin@kubernetes.io"] }],
       buildBucket: false,
       buckets: {
-        "k8s-staging-demo-logs": { iam: [{ role: "roles/storage.objectAdmin", members: ["group:k8s-infra-staging-demo@kubernetes.io"] }], retentionDays: 30, private: false },
+        "k8s-staging-demo-logs": { iam: [{ role: "roles/storage.objectAdmin", members: ["group:k8s-infra-staging-demo@kubernetes.io"] }], retentionDays: 30, versioning: true, private: false },
       },
       repositories: {
         demo: { location: "europe", cleanup: { dryRun: true } },
@@ -640,6 +643,34 @@ describe("--write into a copy of the sample's infra.yaml", () => {
     expect(r.status).toBe(0);
     expect(r.stdout.startsWith("      k8s-staging-images:\n")).toBe(true);
     expect(fs.readFileSync(INFRA, "utf8")).toBe(before);
+  });
+});
+
+describe("review findings", () => {
+  it("a writer with capitals in the Terraform is an error at its line there; nothing is migrated", async () => {
+    const dir = tfDir(Object.fromEntries(fs.readdirSync(TF).map((f) => [f, fs.readFileSync(path.join(TF, f), "utf8")])));
+    const file = path.join(dir, "registries.tf");
+    const text = fs.readFileSync(file, "utf8").replace("group:k8s-infra-staging-kro@", "group:K8s-Infra-Staging-Kro@");
+    fs.writeFileSync(file, text);
+    const r = await migrate(dir);
+    const line = text.split("\n").findIndex((l) => l.includes("K8s-Infra-Staging-Kro")) + 1;
+    expect(r.errors).toEqual([
+      `registries.tf:${line}:40: error: module "artifact_registry"["kro"]: repository kro: writer group:K8s-Infra-Staging-Kro@kubernetes.io must be written in lowercase (IAM compares addresses in lowercase); fix it in the Terraform, then migrate`,
+    ]);
+    expect(r.migration).toBeUndefined();
+  });
+
+  it("special cases go into empty entries written ~, null or {} (a comment after the key stays)", () => {
+    const file = path.join(tempDir("migrate-empty-"), "infra.yaml");
+    fs.writeFileSync(file, "infra:\n  staging:\n    projects:\n      k8s-staging-kustomize: ~  # keys\n      k8s-staging-sig-storage: {}\n      k8s-staging-releng: null\n      k8s-staging-kind:\n");
+    const r = cli("--terraform", TF_ARG, "--infra", file, "--write");
+    expect(r.status).toBe(0);
+    const after = fs.readFileSync(file, "utf8");
+    expect(after).toContain("      k8s-staging-kustomize: # keys\n        iam:\n");
+    const projects = (parseYaml(after) as { infra: { staging: { projects: Record<string, unknown> } } }).infra.staging.projects;
+    expect(projects["k8s-staging-sig-storage"]).toEqual({ services: ["compute.googleapis.com", "oslogin.googleapis.com"] });
+    expect(projects["k8s-staging-releng"]).toEqual({ release: true });
+    expect(projects["k8s-staging-kind"]).toBeNull();
   });
 });
 

@@ -59,7 +59,9 @@ describe("plan --json on the bundled catalog", () => {
     expect(urns).toEqual([...urns].sort());
     expect(new Set(urns).size).toBe(urns.length);
     for (const r of written.resources) {
-      expect(Object.keys(r).sort(), r.urn).toEqual(PLAN_KEYS);
+      // `provider` only where a resource uses the explicit Cloud Identity provider
+      const usesProvider = r.type === "gcp:cloudidentity/group:Group" || r.type === "gcp:cloudidentity/groupMembership:GroupMembership";
+      expect(Object.keys(r).sort(), r.urn).toEqual(usesProvider ? [...PLAN_KEYS, "provider"].sort() : PLAN_KEYS);
       expect(typeof r.protect).toBe("boolean");
       expect(typeof r.retainOnDelete).toBe("boolean");
       expect(Array.isArray(r.dependsOn)).toBe(true);

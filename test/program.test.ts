@@ -36,7 +36,7 @@ interface Received {
 }
 
 const received: Received[] = [];
-const options = new Map<string, { protect?: boolean; parent?: string }>();
+const options = new Map<string, { protect?: boolean; parent?: string; provider?: string }>();
 let estate: Estate;
 let urns: string[];
 
@@ -64,8 +64,8 @@ beforeAll(async () => {
   estate = result.estate;
   // The SDK keeps each resource's options on the object: read protect and parent back from it.
   for (const [urn, r] of result.resources) {
-    const internal = r as unknown as { __protect?: boolean; __parentResource?: { __name?: string } };
-    options.set(urn, { protect: internal.__protect, parent: internal.__parentResource?.__name });
+    const internal = r as unknown as { __protect?: boolean; __parentResource?: { __name?: string }; __prov?: { __name?: string } };
+    options.set(urn, { protect: internal.__protect, parent: internal.__parentResource?.__name, provider: internal.__prov?.__name });
   }
   urns = await Promise.all(
     [...result.resources.values()].map((r) => new Promise<string>((resolve) => r.urn.apply(resolve))),
@@ -76,7 +76,9 @@ function expectedInputs(d: Declaration): Record<string, unknown> {
   const byUrn = new Map(estate.declarations.map((x) => [x.urn, x]));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(d.inputs)) {
-    if (!isDeferred(v)) out[k] = v;
+    // The SDK hands a provider its non-text settings as JSON text (as the CLI does with stack config).
+    if (d.type.startsWith("pulumi:providers:") && typeof v !== "string") out[k] = JSON.stringify(v);
+    else if (!isDeferred(v)) out[k] = v;
     else if ("lookup" in v) out[k] = `${v.prefix}C0mock123`;
     else {
       const target = byUrn.get(v.ref)!;
@@ -112,6 +114,16 @@ describe("the Pulumi program under mocks (bundled catalog, example stack)", () =
       expect(o!.protect ?? false, d.urn).toBe(d.protect);
       expect(o!.parent, d.urn).toBe(d.parent ? byUrn.get(d.parent)!.name : undefined);
     }
+  });
+
+  it("the groups and memberships use the explicit Cloud Identity provider; nothing else does", () => {
+    const withProvider = estate.declarations.filter((d) => options.get(d.urn)?.provider !== undefined);
+    expect(withProvider.length).toBeGreaterThan(9);
+    for (const d of withProvider) {
+      expect(["gcp:cloudidentity/group:Group", "gcp:cloudidentity/groupMembership:GroupMembership"], d.urn).toContain(d.type);
+      expect(options.get(d.urn)!.provider, d.urn).toBe("cloud-identity");
+    }
+    expect(withProvider).toHaveLength(estate.declarations.filter((d) => d.provider !== undefined).length);
   });
 
   it("looks the Workspace customer up from the organization when the stack names none", () => {

@@ -87,26 +87,31 @@ describe("diffPlans and renderDiff", () => {
         "gcp:artifactregistry/repository:Repository k8s-staging-kueue/images",
         "gcp:storage/bucket:Bucket k8s-staging-kueue",
         "gcp:storage/bucket:Bucket k8s-staging-kueue-gcb",
+        "gcp:serviceaccount/account:Account k8s-staging-kueue/gcb-image-builder",
+        "gcp:cloudidentity/group:Group k8s-infra-staging-kueue@example.com",
       ].sort(),
     );
 
     const out = renderDiff(diff, PLAIN);
     const lines = out.split("\n");
-    expect(lines.slice(0, 7)).toEqual([
-      "! 5 protected resource(s) would be deleted; the engine refuses this, and so does this check:",
+    expect(lines.slice(0, 9)).toEqual([
+      "! 7 protected resource(s) would be deleted; the engine refuses this, and so does this check:",
       "  - Repository k8s-staging-kueue/gcr.io",
       "  - Repository k8s-staging-kueue/images",
       "  - Project k8s-staging-kueue",
+      "  - Account k8s-staging-kueue/gcb-image-builder",
       "  - Bucket k8s-staging-kueue",
       "  - Bucket k8s-staging-kueue-gcb",
+      "  - Group k8s-infra-staging-kueue@example.com",
       "",
     ]);
-    expect(lines[7]).toBe(`k8s-staging-kueue (+0 ~0 -${removed.length})`);
-    const body = lines.slice(8, 8 + removed.length);
-    expect(lines[8 + removed.length]).not.toMatch(/^ /);
+    expect(lines[9]).toBe(`k8s-staging-kueue (+0 ~0 -${removed.length})`);
+    const body = lines.slice(10, 10 + removed.length);
+    expect(lines[10 + removed.length]).not.toMatch(/^ /);
     expect(body.every((l) => l.startsWith("  - "))).toBe(true);
     expect(body.filter((l) => l.endsWith("  [protected]")).sort()).toEqual(
       [
+        "  - Account k8s-staging-kueue/gcb-image-builder  [protected]",
         "  - Bucket k8s-staging-kueue  [protected]",
         "  - Bucket k8s-staging-kueue-gcb  [protected]",
         "  - Project k8s-staging-kueue  [protected]",
@@ -114,12 +119,12 @@ describe("diffPlans and renderDiff", () => {
         "  - Repository k8s-staging-kueue/images  [protected]",
       ],
     );
-    // the writers group, its propagation pause and its 4 memberships go too, unprotected, wherever the estate puts them
-    expect(lines).toContain("  - Group k8s-infra-staging-kueue@example.com");
+    // the writers group (protected), its propagation pause and its 4 memberships go too, in the writers-groups section
+    expect(lines).toContain("  - Group k8s-infra-staging-kueue@example.com  [protected]");
     expect(lines).toContain("  - Sleep k8s-infra-staging-kueue@example.com/iam-propagation");
     expect(lines.filter((l) => l.startsWith("  - GroupMembership k8s-infra-staging-kueue@example.com/"))).toHaveLength(4);
     expect(lines.filter((l) => l.startsWith("  + ") || l.startsWith("  ~ "))).toEqual([]);
-    expect(lines.at(-2)).toMatch(new RegExp(`^0 to create, 0 to change, ${deletes} to delete \\(5 protected\\) in 1 staging project( and .*)?$`));
+    expect(lines.at(-2)).toMatch(new RegExp(`^0 to create, 0 to change, ${deletes} to delete \\(7 protected\\) in 1 staging project( and .*)?$`));
   });
 
   it("a changed input: a ~ line with field: old -> new (cleanup 90 -> 30 days on a dedicated project)", () => {
@@ -182,7 +187,7 @@ describe("diffPlans and renderDiff", () => {
       ["k8s-staging-newproj", ofProject(head, "k8s-staging-newproj").length, 0, 0],
     ]);
     const out = renderDiff(diff, PLAIN);
-    expect(out.startsWith("! 5 protected resource(s) would be deleted")).toBe(true);
+    expect(out.startsWith("! 7 protected resource(s) would be deleted")).toBe(true);
     expect(out).toContain(
       [
         "k8s-staging-cluster-api-gcp (+1 ~0 -1)",
@@ -196,7 +201,7 @@ describe("diffPlans and renderDiff", () => {
       ].join("\n"),
     );
     expect(out.indexOf("\nk8s-staging-kueue (")).toBeLessThan(out.indexOf("\nk8s-staging-newproj ("));
-    expect(out).toMatch(/\n\d+ to create, 1 to change, \d+ to delete \(5 protected\) in 4 staging projects( and [^\n]*)?\n$/);
+    expect(out).toMatch(/\n\d+ to create, 1 to change, \d+ to delete \(7 protected\) in 4 staging projects( and [^\n]*)?\n$/);
   });
 
   it("option changes are shown as (protect), (retainOnDelete), (dependsOn)", () => {
@@ -224,7 +229,7 @@ describe("diffPlans and renderDiff", () => {
   it("colours + green, - red, ~ yellow, and the ! heading red and bold", () => {
     const head = planOf(copyBundled({ "infra.yaml": (t) => INFRA.kindCleanup30(INFRA.removeKueue(t)) }));
     const out = renderDiff(diffPlans(base, head), COLOUR);
-    expect(out).toContain("\x1b[31m\x1b[1m! 5 protected resource(s)");
+    expect(out).toContain("\x1b[31m\x1b[1m! 7 protected resource(s)");
     expect(out).toContain("\x1b[31m  - Project k8s-staging-kueue  [protected]\x1b[0m");
     expect(out).toContain("\x1b[33m  ~ Repository k8s-staging-kind/images\x1b[0m");
     expect(stripAnsi(out)).toBe(renderDiff(diffPlans(base, head), PLAIN));
@@ -285,9 +290,9 @@ describe("npm run plan -- --json / --diff (the command)", () => {
   it("a removed project exits 3 (protected deletion), the ! heading first", () => {
     const r = runCli("plan.ts", ["--catalog", copyBundled({ "infra.yaml": INFRA.removeKueue }), "--diff", baseJson]);
     expect(r.status).toBe(3);
-    expect(r.out[0]).toBe("! 5 protected resource(s) would be deleted; the engine refuses this, and so does this check:");
+    expect(r.out[0]).toBe("! 7 protected resource(s) would be deleted; the engine refuses this, and so does this check:");
     expect(r.out).toContain("  - Project k8s-staging-kueue  [protected]");
-    expect(r.out.at(-1)).toMatch(/^0 to create, 0 to change, \d+ to delete \(5 protected\) in 1 staging project( and .*)?$/);
+    expect(r.out.at(-1)).toMatch(/^0 to create, 0 to change, \d+ to delete \(7 protected\) in 1 staging project( and .*)?$/);
   });
 
   it("--diff of a file that does not exist exits 2 with the usage", () => {

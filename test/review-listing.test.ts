@@ -112,14 +112,14 @@ describe("renderListing on the bundled catalog", () => {
     expect(block("writers groups").body).toEqual([`  declares    9 Cloud Identity groups with ${memberships.length} memberships`]);
   });
 
-  it("lists a dedicated project's registries, buckets (60 days), writers with their member count, and builder", () => {
+  it("lists a dedicated project's registries with their cleanup, buckets (60 days), writers with their member count, and builder", () => {
     expect(config.bucketRetentionDays).toBe(60);
     for (const id of DEDICATED) {
       const name = id.slice("k8s-staging-".length);
       const writers = `k8s-infra-staging-${name}@example.com`;
       const n = memberCount(writers);
       expect(block(id).body.slice(0, 4), id).toEqual([
-        `  registries  gcr.io/${id}, us-central1-docker.pkg.dev/${id}/images`,
+        `  registries  gcr.io/${id} (kept), us-central1-docker.pkg.dev/${id}/images (cleanup after 90 days)`,
         `  buckets     gs://${id} (60 days), gs://${id}-gcb (60 days)`,
         `  writers     ${writers} (${n} member${n === 1 ? "" : "s"})`,
         `  builder     gcb-image-builder@${id}.iam.gserviceaccount.com`,

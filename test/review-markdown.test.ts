@@ -72,24 +72,27 @@ describe("renderMarkdown", () => {
     const diff = diffWith(INFRA.removeKueue);
     const n = diff.projects.find((p) => p.project === "k8s-staging-kueue")!.deletes;
     const md = renderMarkdown(diff, TITLE);
-    expect(md.split("\n").slice(0, 9)).toEqual([
+    expect(md.split("\n").slice(0, 11)).toEqual([
       `### ${TITLE}`,
       "",
       "> [!CAUTION]",
-      "> This change deletes 5 protected resource(s); it cannot be applied as is:",
+      "> This change deletes 7 protected resource(s); it cannot be applied as is:",
       "> - `Repository` `k8s-staging-kueue/gcr.io`",
       "> - `Repository` `k8s-staging-kueue/images`",
       "> - `Project` `k8s-staging-kueue`",
+      "> - `Account` `k8s-staging-kueue/gcb-image-builder`",
       "> - `Bucket` `k8s-staging-kueue`",
       "> - `Bucket` `k8s-staging-kueue-gcb`",
+      "> - `Group` `k8s-infra-staging-kueue@example.com`",
     ]);
     expect(md.indexOf("[!CAUTION]")).toBeLessThan(md.indexOf("| staging project |"));
-    expect(md).toMatch(new RegExp(`\\n0 to create, 0 to change, ${diff.totals.deletes} to delete \\(5 protected\\) in 1 staging project( and .*)?\\n`));
+    expect(md).toMatch(new RegExp(`\\n0 to create, 0 to change, ${diff.totals.deletes} to delete \\(7 protected\\) in 1 staging project( and .*)?\\n`));
     expect(md).toContain(`\n| \`k8s-staging-kueue\` |  |  | **${n}** |\n`);
     const body = section(md, "k8s-staging-kueue").slice(3, -3);
     expect(body).toHaveLength(n);
     expect(body.every((l) => l.startsWith("- "))).toBe(true);
-    expect(body.filter((l) => l.endsWith("  [protected]"))).toHaveLength(5);
+    // the project, 2 repositories, 2 buckets and the image-builder account (the writers group is in the writers-groups section)
+    expect(body.filter((l) => l.endsWith("  [protected]"))).toHaveLength(6);
     expect(body).toContain("- Project k8s-staging-kueue  [protected]");
   });
 
@@ -131,13 +134,14 @@ describe("renderMarkdown", () => {
         t,
       ),
     );
-    expect(diff.protectedDeletes).toHaveLength(25);
+    // each project: its project, 2 repositories, 2 buckets, image-builder account and writers group
+    expect(diff.protectedDeletes).toHaveLength(35);
     const caution = renderMarkdown(diff, TITLE)
       .split("\n")
       .filter((l) => l.startsWith(">"));
-    expect(caution[1]).toBe("> This change deletes 25 protected resource(s); it cannot be applied as is:");
+    expect(caution[1]).toBe("> This change deletes 35 protected resource(s); it cannot be applied as is:");
     expect(caution.filter((l) => l.startsWith("> - `"))).toHaveLength(20);
-    expect(caution.at(-1)).toBe("> - ... and 5 more");
+    expect(caution.at(-1)).toBe("> - ... and 15 more");
   });
 
   it("a long project section is cut after 120 lines, with a pointer to the local command", () => {

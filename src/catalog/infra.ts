@@ -14,6 +14,8 @@ import type { Problems } from "./problems";
 import {
   bucketNameProblem,
   emailProblem,
+  EXAMPLE_DOMAIN_SUFFIX,
+  EXAMPLE_REFUSAL,
   GCR_REPOSITORIES,
   locationProblem,
   MAX_CLEANUP_DAYS,
@@ -41,6 +43,26 @@ export interface StagingSection {
 }
 
 type Report = (path: PathKey[], message: string, part?: "key" | "value") => void;
+
+/** The account every dedicated project has (upstream's ensure_staging_gcb). */
+export const IMAGE_BUILDER_ID = "gcb-image-builder";
+
+/** Bucket names are global: each may be declared by one entry only. */
+function checkBucketOwners(projects: StagingProject[], err: Report): void {
+  const owner = new Map<string, string>();
+  for (const p of projects) {
+    const defaults = p.kind === "dedicated" ? [p.id, `${p.id}-gcb`] : p.buildBucket ? [`${p.id}-gcb`] : [];
+    for (const name of defaults) owner.set(name, p.id);
+  }
+  for (const p of projects) {
+    for (const b of p.buckets) {
+      const first = owner.get(b.name);
+      if (first === undefined) owner.set(b.name, p.id);
+      else if (first !== p.id)
+        err([p.id, "buckets", b.name], `bucket ${b.name} is already declared by ${first} (bucket names are global); configure it in that entry or choose another name`, "key");
+    }
+  }
+}
 
 /** Reads `infra.staging` of infra.yaml into normalised staging projects. */
 export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Problems): StagingSection | undefined {
@@ -77,9 +99,9 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
       if (p) err([id, "services", i], p);
     });
     if (entry.folderId !== undefined && !/^[0-9]+$/.test(entry.folderId)) err([id, "folderId"], `folderId "${entry.folderId}" must be a numeric folder id`);
-    const iam = readGrants(entry.iam, [id, "iam"], err, { projectId: id, policy });
+    const iam = readGrants(entry.iam, [id, "iam"], err, policy, { projectId: id });
     const cleanup = readCleanup(entry.cleanup, { olderThanDays: policy.repositoryRetentionDays, dryRun: false }, [id, "cleanup"], err);
-    const buckets = readBuckets(entry.buckets, id, err);
+    const buckets = readBuckets(entry.buckets, id, err, policy);
     const common = {
       id,
       name,
@@ -146,23 +168,25 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
       if (entry.buildBucket !== undefined) err([id, "buildBucket"], `buildBucket applies to a shared project; a dedicated project always has ${id}-gcb`, "key");
       const writers = entry.writers ?? `k8s-infra-staging-${name}@${policy.domain}`;
       if (entry.writers !== undefined) writersProblem(entry.writers, [id, "writers"]);
-      const gcrIam = readGrants(entry.gcrIam, [id, "gcrIam"], err);
+      const gcrIam = readGrants(entry.gcrIam, [id, "gcrIam"], err, policy);
       const builderAccounts: BuilderAccount[] = Object.entries(entry.builderAccounts ?? {}).map(([accountId, a]) => {
         const at: PathKey[] = [id, "builderAccounts", accountId];
         const sp = serviceAccountIdProblem(accountId);
         if (sp) err(at, sp, "key");
+        else if (accountId === IMAGE_BUILDER_ID) err(at, `${accountId} is the project's own image builder; name the CI account otherwise (upstream: gcb-builder-<name>)`, "key");
         if (!a) {
           err(at, `builder account ${accountId} must set workloadIdentityPool (the CI cluster whose pods run as it)`, "key");
           return { accountId, workloadIdentityPool: "", iam: [] };
         }
         if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]\.svc\.id\.goog$/.test(a.workloadIdentityPool))
           err([...at, "workloadIdentityPool"], `workloadIdentityPool "${a.workloadIdentityPool}" must be a pool such as k8s-infra-prow-build.svc.id.goog`);
-        return { accountId, workloadIdentityPool: a.workloadIdentityPool, iam: readGrants(a.iam, [...at, "iam"], err) };
+        return { accountId, workloadIdentityPool: a.workloadIdentityPool, iam: readGrants(a.iam, [...at, "iam"], err, policy) };
       });
       builderAccounts.sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
       projects.push({ kind: "dedicated", ...common, writers, gcrIam, builderAccounts });
     }
   }
+  checkBucketOwners(projects, err);
   if (problems.errorCount > before) return undefined;
   projects.sort((a, b) => (a.id < b.id ? -1 : 1));
   skipped.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -174,15 +198,17 @@ function readGrants(
   raw: z.output<typeof IamGrantSchema>[] | undefined,
   at: PathKey[],
   err: Report,
-  project?: { projectId: string; policy: CatalogPolicy },
+  policy: CatalogPolicy,
+  project?: { projectId: string },
 ): IamGrant[] {
   return (raw ?? []).map((g, i) => {
-    const scope = project ? { projectId: project.projectId, organizationId: project.policy.organizationId, members: g.members } : undefined;
+    const scope = project ? { projectId: project.projectId, organizationId: policy.organizationId, members: g.members } : undefined;
     const rp = roleProblem(g.role, scope);
     if (rp) err([...at, i, "role"], rp);
     g.members.forEach((m, j) => {
       const mp = memberProblem(m);
       if (mp) err([...at, i, "members", j], mp);
+      else if (!policy.exampleEstate && m.toLowerCase().endsWith(EXAMPLE_DOMAIN_SUFFIX)) err([...at, i, "members", j], `${m} ${EXAMPLE_REFUSAL}`);
     });
     return { role: g.role, members: [...new Set(g.members)].sort() };
   });
@@ -192,6 +218,7 @@ function readBuckets(
   raw: Record<string, z.output<typeof BucketEntrySchema>> | undefined,
   projectId: string,
   err: Report,
+  policy: CatalogPolicy,
 ): BucketSettings[] {
   const defaults = [projectId, `${projectId}-gcb`];
   return Object.entries(raw ?? {})
@@ -203,8 +230,14 @@ function readBuckets(
         err([...at, "private"], `${name} is a default staging bucket: its public read is part of the staging design; only iam and retentionDays may be set`, "key");
       if (b?.retentionDays !== undefined && (b.retentionDays < 1 || b.retentionDays > MAX_CLEANUP_DAYS))
         err([...at, "retentionDays"], `retentionDays must be 1 to ${MAX_CLEANUP_DAYS}`);
-      const iam = readGrants(b?.iam, [...at, "iam"], err);
-      return { name, iam, private: b?.private ?? !defaults.includes(name), ...(b?.retentionDays !== undefined ? { retentionDays: b.retentionDays } : {}) };
+      const iam = readGrants(b?.iam, [...at, "iam"], err, policy);
+      return {
+        name,
+        iam,
+        private: b?.private ?? !defaults.includes(name),
+        versioning: b?.versioning ?? false,
+        ...(b?.retentionDays !== undefined ? { retentionDays: b.retentionDays } : {}),
+      };
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }

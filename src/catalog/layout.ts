@@ -48,6 +48,9 @@ function lookedFor(): string {
 /** The layout of a catalog root, from the infra.yaml it holds; none or both is an error that says what was looked for. */
 export function detectLayout(root: string): Layout {
   const found = LAYOUT_NAMES.filter((n) => exists(root, LAYOUTS[n].infra));
+  const repository = path.resolve(root, "../..");
+  if (found.length === 1 && found[0] === "projects" && path.resolve(root) === path.join(repository, "infra/gcp") && exists(repository, LAYOUTS["k8s.io"].images))
+    throw new LayoutError(`${root} is the infra/gcp folder of an upstream checkout; pass the repository root ${repository} (layout k8s.io)`);
   if (found.length === 1) return LAYOUTS[found[0]!];
   if (found.length === 0) throw new LayoutError(`${root} is not a catalog root: it holds neither ${lookedFor().replace(" or ", " nor ")}`);
   throw new LayoutError(

@@ -33,6 +33,8 @@ export interface BucketSettings {
   /** extra buckets only: no public read */
   private: boolean;
   retentionDays?: number;
+  /** keep noncurrent object versions (object versioning) */
+  versioning: boolean;
 }
 
 interface ProjectCommon {

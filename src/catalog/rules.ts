@@ -79,6 +79,10 @@ export function emailProblem(email: string): string | undefined {
 
 const DOMAIN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 
+/** People of the bundled example estate: a real stack refuses them wherever they appear. */
+export const EXAMPLE_DOMAIN_SUFFIX = "@example.com";
+export const EXAMPLE_REFUSAL = "is a person of the bundled example estate; a real stack refuses @example.com members (is catalogRoot pointing at the example catalog?)";
+
 /**
  * An IAM member a catalog may grant to: `user:`, `group:`, `serviceAccount:` with an
  * email, `domain:` with a domain, or a `principal://` / `principalSet://` identifier.
@@ -114,9 +118,9 @@ export function roleProblem(role: string, scope?: { projectId: string; organizat
     return `role "${role}" is a custom role of another project; a project can only grant its own custom roles (projects/${scope.projectId}/roles/...)`;
   if (custom?.[1] === "organizations" && custom[2] !== scope.organizationId)
     return `role "${role}" is a custom role of another organization; only organizations/${scope.organizationId}/roles/... can be granted here`;
-  const person = scope.members.find((m) => m.startsWith("user:"));
-  if (role === "roles/owner" && person)
-    return `roles/owner cannot be granted to ${person}: Google Cloud requires an invitation the person accepts; grant it to a group instead`;
+  const people = scope.members.filter((m) => m.startsWith("user:"));
+  if (role === "roles/owner" && people.length > 0)
+    return `roles/owner cannot be granted to ${people.join(", ")}: Google Cloud requires an invitation the person accepts; grant it to a group instead`;
   return undefined;
 }
 

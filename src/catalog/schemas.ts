@@ -28,6 +28,7 @@ export const BucketEntrySchema = strictMap({
   iam: z.array(IamGrantSchema).optional(),
   private: z.boolean().optional(),
   retentionDays: wholeNumber.optional(),
+  versioning: z.boolean().optional(),
 }).nullable();
 
 export const BuilderAccountSchema = strictMap({

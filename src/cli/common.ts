@@ -1,5 +1,7 @@
 import { loadCatalog, type CatalogResult } from "../catalog/catalog";
 import { formatProblem, type Problem } from "../catalog/problems";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { LayoutError, type Layout } from "../catalog/layout";
 import { ConfigError, EXAMPLE_STACK, locateCatalog, policyOf, PROJECT_DIR, readStackConfigFile, type CatalogLocation, type StackConfig } from "../config";
 
@@ -72,6 +74,30 @@ export function loadForCommand(flags: ParsedFlags): Loaded {
   }
   const { root, layout } = location;
   return { stack, config, catalogDir: root, layout, result: loadCatalog(root, policyOf(config, stack), layout) };
+}
+
+/**
+ * Writes every output file or none: each goes to a temporary file beside it first, and
+ * all are renamed into place only once every one is written. A failure is a usage error.
+ */
+export function writeOutputs(outputs: { file: string; text: string }[]): void {
+  const staged: { tmp: string; file: string }[] = [];
+  try {
+    for (const { file, text } of outputs) {
+      const target = path.resolve(file);
+      if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new UsageError(`cannot write ${file}: it is a folder`);
+      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+      try {
+        fs.writeFileSync(tmp, text);
+      } catch (e) {
+        throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "its folder does not exist" : (e as Error).message}`);
+      }
+      staged.push({ tmp, file: target });
+    }
+    for (const s of staged) fs.renameSync(s.tmp, s.file);
+  } finally {
+    for (const s of staged) fs.rmSync(s.tmp, { force: true });
+  }
 }
 
 export function printProblems(problems: Problem[]): void {

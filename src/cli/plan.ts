@@ -6,7 +6,7 @@ import { renderListing } from "../review/listing";
 import { renderMarkdown } from "../review/markdown";
 import { renderDiff } from "../review/render-diff";
 import { styleFor } from "../review/style";
-import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, UsageError } from "./common";
+import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, UsageError, writeOutputs } from "./common";
 
 const USAGE = "npm run plan -- [--catalog DIR] [--stack NAME] [--json FILE] [--diff BASE.json] [--markdown FILE]";
 
@@ -21,6 +21,16 @@ function readPlan(file: string): Plan {
   if (typeof plan?.stack !== "string" || !Array.isArray(plan.resources)) {
     throw new UsageError(`${file} is not a plan written by npm run plan -- --json`);
   }
+  plan.resources.forEach((r: unknown, i) => {
+    const x = r as Partial<Record<keyof Plan["resources"][number], unknown>> | null;
+    const bad = (field: string) => new UsageError(`${file} is not a plan written by npm run plan -- --json: resources[${i}].${field} is missing or of the wrong type`);
+    if (x === null || typeof x !== "object") throw bad("(the resource)");
+    for (const field of ["urn", "type", "name"] as const) if (typeof x[field] !== "string") throw bad(field);
+    if (x.parent !== null && typeof x.parent !== "string") throw bad("parent");
+    for (const field of ["protect", "retainOnDelete"] as const) if (typeof x[field] !== "boolean") throw bad(field);
+    if (!Array.isArray(x.dependsOn) || !x.dependsOn.every((d) => typeof d === "string")) throw bad("dependsOn");
+    if (x.inputs === null || typeof x.inputs !== "object" || Array.isArray(x.inputs)) throw bad("inputs");
+  });
   return plan as Plan;
 }
 
@@ -42,14 +52,15 @@ runCommand(USAGE, () => {
   const style = styleFor(process.stdout);
 
   const jsonOut = flags.values.get("json");
-  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(plan, null, 1) + "\n");
-
   const diff = diffPlans(base ?? { stack, resources: [] }, plan);
   const mdOut = flags.values.get("markdown");
+  const outputs: { file: string; text: string }[] = [];
+  if (jsonOut) outputs.push({ file: jsonOut, text: JSON.stringify(plan, null, 1) + "\n" });
   if (mdOut) {
     const title = base ? `Staging estate: changes on stack ${stack}` : `Staging estate: full plan of stack ${stack}`;
-    fs.writeFileSync(mdOut, renderMarkdown(diff, title));
+    outputs.push({ file: mdOut, text: renderMarkdown(diff, title) });
   }
+  writeOutputs(outputs);
 
   if (base) process.stdout.write(renderDiff(diff, style));
   else if (!jsonOut) process.stdout.write(renderListing(estate, style));

@@ -18,6 +18,8 @@ export interface ResourceOptions {
   protect?: boolean;
   retainOnDelete?: boolean;
   dependsOn?: { urn: string }[];
+  /** an explicit provider declaration */
+  provider?: { urn: string };
 }
 
 /** Collects declarations in creation order; the one place that turns names into URNs. */
@@ -55,6 +57,7 @@ export class EstateBuilder {
       protect: opts.protect ?? false,
       retainOnDelete: opts.retainOnDelete ?? false,
       dependsOn: [...new Set([...(opts.dependsOn ?? []).map((d) => d.urn), ...this.memberDependency(inputs)])].sort(),
+      ...(opts.provider ? { provider: opts.provider.urn } : {}),
       inputs,
     } as ResourceDeclaration & { type: T };
     this.add(decl);

@@ -38,6 +38,7 @@ export interface ArgsByType {
   "gcp:cloudidentity/group:Group": gcp.cloudidentity.GroupArgs;
   "gcp:cloudidentity/groupMembership:GroupMembership": gcp.cloudidentity.GroupMembershipArgs;
   "time:index/sleep:Sleep": time.SleepArgs;
+  "pulumi:providers:gcp": gcp.ProviderArgs;
 }
 
 export type ResourceType = keyof ArgsByType;
@@ -60,6 +61,8 @@ interface DeclarationBase {
   retainOnDelete: boolean;
   /** URNs this resource must wait for (beyond its references) */
   dependsOn: string[];
+  /** URN of the explicit provider the resource uses; absent: the stack's default provider */
+  provider?: string;
 }
 
 export type ResourceDeclaration = {

@@ -1,3 +1,4 @@
+import { IMAGE_BUILDER_ID } from "../catalog/infra";
 import type { DedicatedProject } from "../catalog/model";
 import type { StackConfig } from "../config";
 import { COMPONENT, ref, type EstateBuilder } from "./builder";
@@ -37,7 +38,7 @@ export const DEDICATED_APIS = [
   "iamcredentials.googleapis.com",
 ];
 
-export const IMAGE_BUILDER = "gcb-image-builder";
+export const IMAGE_BUILDER = IMAGE_BUILDER_ID;
 
 /** A dedicated staging project `k8s-staging-<name>`: registries, buckets, builder and grants. */
 export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, config: StackConfig): ProjectSummary {
@@ -77,9 +78,11 @@ export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, c
   for (const g of p.gcrIam) for (const m of g.members) grantRepository(b, core, gcr, g.role, m);
 
   // Both buckets are public-read, as upstream's ensure_staging_gcs_bucket makes them (ensure_public_gcs_bucket).
-  const retention = (name: string) => p.buckets.find((s) => s.name === name)?.retentionDays ?? config.bucketRetentionDays;
-  const bucket = declareBucket(b, core, { name: p.id, retentionDays: retention(p.id), accessLogs: true }, config);
-  const gcb = declareBucket(b, core, { name: `${p.id}-gcb`, retentionDays: retention(`${p.id}-gcb`), accessLogs: false }, config);
+  const setting = (name: string) => p.buckets.find((s) => s.name === name);
+  const retention = (name: string) => setting(name)?.retentionDays ?? config.bucketRetentionDays;
+  const versioning = (name: string) => setting(name)?.versioning ?? false;
+  const bucket = declareBucket(b, core, { name: p.id, retentionDays: retention(p.id), accessLogs: true, versioning: versioning(p.id) }, config);
+  const gcb = declareBucket(b, core, { name: `${p.id}-gcb`, retentionDays: retention(`${p.id}-gcb`), accessLogs: false, versioning: versioning(`${p.id}-gcb`) }, config);
   for (const bk of [bucket, gcb]) {
     grantBucket(b, core, bk, "roles/storage.objectViewer", "allUsers");
     grantBucket(b, core, bk, "roles/storage.objectAdmin", A);

@@ -136,6 +136,7 @@ export interface BucketSpec {
   /** objects are deleted after this many days; absent: no lifecycle rule */
   retentionDays?: number;
   accessLogs: boolean;
+  versioning?: boolean;
 }
 
 export function declareBucket(b: EstateBuilder, core: ProjectCore, spec: BucketSpec, config: StackConfig): ResourceDeclaration {
@@ -150,6 +151,7 @@ export function declareBucket(b: EstateBuilder, core: ProjectCore, spec: BucketS
       forceDestroy: false,
       ...(spec.retentionDays !== undefined ? { lifecycleRules: [{ action: { type: "Delete" }, condition: { age: spec.retentionDays } }] } : {}),
       ...(spec.accessLogs ? { logging: { logBucket: config.accessLogBucket, logObjectPrefix: spec.name } } : {}),
+      ...(spec.versioning ? { versioning: { enabled: true } } : {}),
       labels: { "managed-by": "pulumi" },
     },
     { parent: core.component, protect: true, dependsOn: [api(core, "storage-api.googleapis.com")] },
@@ -176,7 +178,8 @@ export function declareServiceAccount(
     "gcp:serviceaccount/account:Account",
     `${core.project.name}/${accountId}`,
     { project: core.project.name, accountId, displayName, description },
-    { parent: core.component, dependsOn: [api(core, "iam.googleapis.com")] },
+    // Protected: a deleted account's grants turn into deleted:serviceAccount members, and its id cannot be reused for 30 days.
+    { parent: core.component, protect: true, dependsOn: [api(core, "iam.googleapis.com")] },
   );
   // A catalog grant naming this account (e.g. a project `iam` entry) waits for it.
   b.declareMember(serviceAccount(serviceAccountEmail(accountId, core.project.name)), account);
@@ -215,7 +218,7 @@ export function applyBucketSettings(
   for (const s of settings) {
     let bucket = declared.get(s.name);
     if (!bucket) {
-      bucket = declareBucket(b, core, { name: s.name, retentionDays: s.retentionDays, accessLogs: false }, config);
+      bucket = declareBucket(b, core, { name: s.name, retentionDays: s.retentionDays, accessLogs: false, versioning: s.versioning }, config);
       if (!s.private) grantBucket(b, core, bucket, "roles/storage.objectViewer", "allUsers");
       extra.push(bucket);
     }

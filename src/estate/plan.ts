@@ -10,6 +10,8 @@ export interface PlanResource {
   protect: boolean;
   retainOnDelete: boolean;
   dependsOn: string[];
+  /** present only when the resource uses an explicit provider */
+  provider?: string;
   inputs: Record<string, unknown>;
 }
 
@@ -28,6 +30,7 @@ export function toPlan(estate: Estate): Plan {
       protect: d.protect,
       retainOnDelete: d.retainOnDelete,
       dependsOn: d.dependsOn,
+      ...(d.provider ? { provider: d.provider } : {}),
       inputs: d.inputs as Record<string, unknown>,
     }))
     .sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));

@@ -60,8 +60,9 @@ export function declareSharedProject(b: EstateBuilder, p: SharedProject, config:
   const declaredBuckets = new Map<string, ResourceDeclaration>();
   if (p.buildBucket) {
     const name = `${p.id}-gcb`;
-    const retentionDays = p.buckets.find((s) => s.name === name)?.retentionDays ?? config.sharedBuildBucketRetentionDays;
-    const gcb = declareBucket(b, core, { name, retentionDays, accessLogs: false }, config);
+    const setting = p.buckets.find((s) => s.name === name);
+    const retentionDays = setting?.retentionDays ?? config.sharedBuildBucketRetentionDays;
+    const gcb = declareBucket(b, core, { name, retentionDays, accessLogs: false, versioning: setting?.versioning ?? false }, config);
     grantBucket(b, core, gcb, "roles/storage.admin", B);
     grantBucket(b, core, gcb, "roles/storage.admin", ciPodsPrincipalSet(config));
     declaredBuckets.set(name, gcb);

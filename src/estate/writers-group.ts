@@ -20,6 +20,24 @@ export function groupParent(config: StackConfig): string | Deferred {
   return { lookup: "organization", output: "directoryCustomerId", organization: `organizations/${config.organizationId}`, prefix: "customers/" };
 }
 
+/** Name of the provider that Cloud Identity resources use. */
+export const CLOUD_IDENTITY_PROVIDER = "cloud-identity";
+
+/**
+ * Cloud Identity refuses user credentials unless the provider names a quota project
+ * (user_project_override + billing_project, the provider's docs for cloudidentity.Group).
+ * Only the groups use it, so no other API is charged to, or must be enabled in, that project.
+ */
+function cloudIdentityProvider(b: EstateBuilder, parent: ComponentDeclaration, config: StackConfig): ResourceDeclaration | undefined {
+  if (!config.cloudIdentityBillingProject) return undefined;
+  return b.resource(
+    "pulumi:providers:gcp",
+    CLOUD_IDENTITY_PROVIDER,
+    { userProjectOverride: true, billingProject: config.cloudIdentityBillingProject },
+    { parent },
+  );
+}
+
 /** Name of the wait that follows a group created in this run (IAM may not know a brand-new group yet). */
 export function propagationName(email: string): string {
   return `${email}/iam-propagation`;
@@ -38,6 +56,7 @@ export function declareWritersGroups(
   config: StackConfig,
 ): void {
   const declared = new Map<string, ResourceDeclaration>();
+  const provider = cloudIdentityProvider(b, parent, config);
   for (const email of emails) {
     const entry = entries.get(email);
     const name = email.split("@")[0]!;
@@ -52,7 +71,8 @@ export function declareWritersGroups(
         labels: { [DISCUSSION_FORUM_LABEL]: "" },
         initialGroupConfig: "EMPTY",
       },
-      { parent },
+      // Protected: the groups reconciler would recreate a deleted group under a new id, and every grant to the old one would dangle.
+      { parent, protect: true, ...(provider ? { provider } : {}) },
     );
     declared.set(email, g);
     // Sleep only waits when it is created, so only the run that creates the group pauses.
@@ -79,7 +99,7 @@ export function declareWritersGroups(
           preferredMemberKey: { id: member },
           roles: managers.has(member) ? [{ name: "MEMBER" }, { name: "MANAGER" }] : [{ name: "MEMBER" }],
         },
-        { parent, dependsOn: memberGroup ? [memberGroup] : [] },
+        { parent, dependsOn: memberGroup ? [memberGroup] : [], ...(provider ? { provider } : {}) },
       );
     }
   }

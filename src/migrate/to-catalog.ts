@@ -81,6 +81,7 @@ export interface RepositoryEntry {
 export interface BucketEntry {
   iam?: IamGrant[];
   retentionDays?: number;
+  versioning?: true;
   private?: boolean;
 }
 
@@ -149,6 +150,7 @@ interface Bucket {
   name: string;
   location: string | undefined;
   retentionDays: number | undefined;
+  versioning: boolean;
   members: { role: string; member: string }[];
   block: TfBlock;
   label: string;
@@ -496,7 +498,7 @@ function readBucket(ctx: Context, block: TfBlock): void {
   const reader: Reader = ctx.reader;
   const { drafts, owned } = ctx;
   try {
-    reader.unread(block, ["name", "project_id", "location", "lifecycle_rules", "iam_members"]);
+    reader.unread(block, ["name", "project_id", "location", "lifecycle_rules", "iam_members", "versioning"]);
     const name = reader.text(block, "name", {})!;
     const projectId = reader.text(block, "project_id", {})!;
     const draft = drafts.get(projectId);
@@ -520,6 +522,9 @@ function readBucket(ctx: Context, block: TfBlock): void {
       if (typeof age !== "number" || !Number.isInteger(age) || age < 1) return cannot(`age ${show(age)} is not a whole number of days`);
       retentionDays = age;
     }
+    // simple_bucket's `versioning` defaults to true (modules/simple_bucket/variables.tf of terraform-google-cloud-storage).
+    const versioning = reader.eval(block, "versioning", {}) ?? true;
+    if (typeof versioning !== "boolean") reader.fail(block, "versioning", `${label(block)}: versioning must be true or false`);
     const members = (reader.eval(block, "iam_members", {}) ?? []) as TfValue;
     if (!Array.isArray(members) || members.some((m) => !isMap(m) || typeof m.role !== "string" || typeof m.member !== "string"))
       reader.fail(block, "iam_members", `${label(block)}: iam_members must be a list of {role, member}`);
@@ -529,6 +534,7 @@ function readBucket(ctx: Context, block: TfBlock): void {
       name,
       location,
       retentionDays,
+      versioning: versioning === true,
       members: (members as { role: string; member: string }[]).map(({ role, member }) => ({ role, member })),
       block,
       label: label(block),
@@ -591,6 +597,15 @@ function toEntry(draft: ProjectDraft, d: MigrationDefaults, problems: Problems):
     const file = repo.block.file.name;
     const at = attributePosition(repo.block, "writers");
     const where = `${repo.label}: repository ${repo.id}`;
+    for (const w of repo.writers) {
+      const address = w.slice(w.indexOf(":") + 1);
+      if (address === address.toLowerCase()) continue;
+      // The line of the value itself (a local's map entry), where the person fixing it looks.
+      const lines = repo.block.file.text.split(/\r?\n/);
+      const i = lines.findIndex((l) => l.includes(`"${w}"`));
+      const pos = i < 0 ? at : { line: i + 1, col: lines[i]!.indexOf(`"${w}"`) + 2 };
+      err(file, pos, `${where}: writer ${w} must be written in lowercase (IAM compares addresses in lowercase); fix it in the Terraform, then migrate`);
+    }
     if (other.length > 0) err(file, at, `${where} is written by ${other.join(", ")}; the catalog's writers are one group or service accounts`);
     else if (groups.length > 0 && accounts.length > 0) err(file, at, `${where} is written by both groups and service accounts; the catalog's writers are one group or service accounts`);
     else if (groups.length > 1) err(file, at, `${where} is written by ${groups.length} groups (${groups.join(", ")}); the catalog gives a repository one writers group`);
@@ -651,6 +666,7 @@ function toEntry(draft: ProjectDraft, d: MigrationDefaults, problems: Problems):
     const b: BucketEntry = {
       ...(iam.length > 0 ? { iam } : {}),
       ...(retentionDays !== undefined ? { retentionDays } : {}),
+      ...(bucket.versioning ? { versioning: true } : {}),
       ...(isPrivate !== undefined ? { private: isPrivate } : {}),
     };
     if (Object.keys(b).length > 0) buckets[bucket.name] = b;

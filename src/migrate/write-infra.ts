@@ -293,9 +293,16 @@ export function planFills(file: InfraFile, fills: Fill[], problems: Problems): F
     const plain = JSON.parse(JSON.stringify(f.entry)) as { [key: string]: Plain };
     if (!seen) absent.push(f.id);
     else if (sameValue(seen.value, plain)) already.push(f.id);
-    else if (seen.value === null || seen.value === undefined) {
+    else if (sameValue(seen.value, null)) {
+      // An empty entry written `~`, `null` or `{}` loses that value; a comment after it stays.
+      const i = seen.at.line - 1;
+      const line = lines[i]!;
+      const colon = line.indexOf(":", seen.at.col - 1 + f.id.length);
+      const rest = line.slice(colon + 1).replace(/\r$/, "");
+      const comment = /\s#.*$/.exec(rest)?.[0] ?? "";
+      lines[i] = line.slice(0, colon + 1) + comment + (line.endsWith("\r") ? "\r" : "");
       const body = mapLines(plain, file.layout.indent + file.layout.step, file.layout.step);
-      after.set(seen.at.line - 1, body);
+      after.set(i, body);
       filled.push(f.id);
     } else {
       conflict = true;

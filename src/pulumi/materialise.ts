@@ -23,6 +23,7 @@ const RESOURCE_CLASSES: { [T in ResourceType]: Constructor<T> } = {
   "gcp:cloudidentity/group:Group": gcp.cloudidentity.Group,
   "gcp:cloudidentity/groupMembership:GroupMembership": gcp.cloudidentity.GroupMembership,
   "time:index/sleep:Sleep": time.Sleep,
+  "pulumi:providers:gcp": gcp.Provider,
 };
 
 /** Groups one staging project's (or the promoter's) resources in the preview. */
@@ -79,6 +80,7 @@ export function materialise(declarations: readonly Declaration[]): Map<string, p
         protect: d.protect,
         retainOnDelete: d.retainOnDelete,
         dependsOn: d.dependsOn.map(find),
+        ...(d.provider ? { provider: find(d.provider) as pulumi.ProviderResource } : {}),
       }),
     );
   }

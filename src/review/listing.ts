@@ -42,6 +42,19 @@ export function renderListing(estate: Estate, style: Style): string {
     }
   }
 
+  /** `(cleanup after N days[, dry run])` of a dedicated project's repositories, or `(kept)`. */
+  const cleanupText = (own: readonly Declaration[], address: string) => {
+    type RepoInputs = { repositoryId: string; cleanupPolicies?: { condition: { olderThan: string } }[]; cleanupPolicyDryRun?: boolean };
+    const repo = own
+      .filter((d) => d.type === "gcp:artifactregistry/repository:Repository")
+      .map((d) => d.inputs as unknown as RepoInputs)
+      .find((r) => address.endsWith(`/${r.repositoryId}`) || address.startsWith(`${r.repositoryId}/`));
+    const policy = repo?.cleanupPolicies?.[0];
+    if (!policy) return `${address} (kept)`;
+    const days = Number.parseInt(policy.condition.olderThan, 10) / 86_400;
+    return `${address} (cleanup after ${days} days${repo!.cleanupPolicyDryRun ? ", dry run" : ""})`;
+  };
+
   const lines: string[] = [];
   let sharedRepos = 0;
   for (const p of estate.projects) {
@@ -49,7 +62,7 @@ export function renderListing(estate: Estate, style: Style): string {
     lines.push(style.bold(`${p.id}`) + style.dim(` (${p.kind}, ${plural(own.length + 1, "resource")})`));
     const buckets = p.buckets.map((b) => { const days = bucketDays.get(b); return `${b} (${days === undefined ? "kept" : `${days} days`})`; }).join(", ") || "none";
     if (p.kind === "dedicated") {
-      lines.push(`  registries  ${p.registries.join(", ")}`);
+      lines.push(`  registries  ${p.registries.map((r) => cleanupText(own, r)).join(", ")}`);
       lines.push(`  buckets     ${buckets}`);
       lines.push(`  writers     ${p.writersGroups.map(groupText).join(", ")}`);
       lines.push(`  builder     ${p.builderAccounts.join(", ")}`);
