@@ -365,7 +365,7 @@ describe("images.yaml", () => {
 
   it("an image name with uppercase letters is rejected", () => {
     const r = check({ [IMAGES]: images("- name: charts/Demo", "  dmap:", `    "${DIGEST_A}": ["v1.0.0"]`) });
-    expect(r.errors).toEqual([`${IMAGES}:1:9: error: image name "charts/Demo" must be lowercase path components of [a-z0-9._-] separated by "/"`]);
+    expect(r.errors).toEqual([`${IMAGES}:1:9: error: image name "charts/Demo" must be path components separated by "/", each lowercase letters and digits joined by ".", "_", "__" or "-" (the OCI distribution rules)`]);
   });
 
   it("one tag on two digests of one image is rejected", () => {
@@ -670,7 +670,7 @@ describe("reporting", () => {
   it("reports every problem of a file at once", () => {
     const r = check({ [IMAGES]: images("- name: Demo", "  dmap:", `    "sha256:abc": ["-rc1"]`) });
     expect(r.errors).toEqual([
-      `${IMAGES}:1:9: error: image name "Demo" must be lowercase path components of [a-z0-9._-] separated by "/"`,
+      `${IMAGES}:1:9: error: image name "Demo" must be path components separated by "/", each lowercase letters and digits joined by ".", "_", "__" or "-" (the OCI distribution rules)`,
       `${IMAGES}:3:5: error: digest "sha256:abc" must have exactly 64 hex characters after "sha256:" (it has 3)`,
       `${IMAGES}:3:20: error: tag "-rc1" must start with a letter, digit or underscore`,
     ]);

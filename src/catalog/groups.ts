@@ -79,7 +79,12 @@ export function readGroups(
           });
         }
       }
-      if (!g.name.startsWith(GROUP_PREFIX)) return;
+      if (!g.name.startsWith(GROUP_PREFIX)) {
+        // A staging group spelled with capitals would otherwise be ignored, and its writers planned without it.
+        if (g.name.toLowerCase().startsWith(GROUP_PREFIX) || g["email-id"].toLowerCase().startsWith(GROUP_PREFIX))
+          err(at("name"), `group ${g.name} (${g["email-id"]}) differs from a staging writers group only by case; write its name and email-id in lowercase`);
+        return;
+      }
       const email = `${g.name}@${policy.domain}`;
       if (g["email-id"] !== email) err(at("email-id"), `email-id "${g["email-id"]}" must be "${email}" (the name at the domain)`);
       const suffix = g.name.slice(GROUP_PREFIX.length);

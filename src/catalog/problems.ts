@@ -13,8 +13,19 @@ export interface Problem extends Position {
   message: string;
 }
 
+/**
+ * Control characters written visibly (`\n`, `\u001b`, ...): a value quoted in a message
+ * can neither move the cursor, colour the terminal nor start a line that looks like a problem.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
 export function formatProblem(p: Problem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.severity}: ${p.message}`;
+  return escapeControl(`${p.file}:${p.line}:${p.col}: ${p.severity}: ${p.message}`);
 }
 
 function compareProblems(a: Problem, b: Problem): number {

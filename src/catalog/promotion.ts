@@ -1,7 +1,7 @@
 import { decode } from "./decode";
 import type { CatalogPolicy, Image, ImageSet, Manifest } from "./model";
 import type { Problems } from "./problems";
-import { digestProblem, imageNameProblem, tagProblem } from "./rules";
+import { digestProblem, imageNameProblem, registryNameProblem, tagProblem } from "./rules";
 import { ImagesSchema, PlainManifestSchema, ThinManifestSchema } from "./schemas";
 import type { PathKey, YamlFile } from "./yaml";
 
@@ -89,6 +89,16 @@ export function readManifest(
   const sourceIndex = data.registries.indexOf(sources[0]!);
   const destinations: string[] = [];
   const byRel = new Map<string, Map<string, number>>();
+  let badName = false;
+  data.registries.forEach((reg, i) => {
+    const np = registryNameProblem(reg.name);
+    if (np) {
+      problems.error(file.file, file.at(["registries", i, "name"]), np);
+      badName = true;
+    }
+  });
+  // A name spelled so that it slips past coverage and overlap (a trailing "/", "a//b") is never placed.
+  if (badName) return undefined;
   data.registries.forEach((reg, i) => {
     if (reg.src === true) return;
     const at = file.at(["registries", i, "name"]);

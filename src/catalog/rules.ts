@@ -66,10 +66,23 @@ export function tagProblem(tag: string): string | undefined {
   return undefined;
 }
 
+/** An OCI distribution path component: lowercase alphanumerics, separated by ".", "_", "__" or runs of "-". */
+const OCI_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+
 export function imageNameProblem(name: string): string | undefined {
-  if (!/^[a-z0-9._-]+(\/[a-z0-9._-]+)*$/.test(name))
-    return `image name "${name}" must be lowercase path components of [a-z0-9._-] separated by "/"`;
+  if (name.length > 255) return `image name "${name.slice(0, 40)}..." must be at most 255 characters (it has ${name.length})`;
+  if (!name.split("/").every((c) => OCI_COMPONENT.test(c)))
+    return `image name "${name}" must be path components separated by "/", each lowercase letters and digits joined by ".", "_", "__" or "-" (the OCI distribution rules)`;
   return undefined;
+}
+
+/** A registry path of a manifest: a host, then path components, no trailing "/" and no empty, "." or ".." component. */
+export function registryNameProblem(name: string): string | undefined {
+  const parts = name.split("/");
+  const host = parts[0]!;
+  const ok = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?$/.test(host) && parts.slice(1).every((c) => OCI_COMPONENT.test(c));
+  if (ok) return undefined;
+  return `registry "${name}" must be a host and path components such as us-central1-docker.pkg.dev/k8s-artifacts-prod/images/foo: lowercase, no trailing "/", no empty, "." or ".." component`;
 }
 
 const EMAIL = /^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;

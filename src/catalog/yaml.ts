@@ -3,6 +3,17 @@ import type { Position, Problems } from "./problems";
 
 export type PathKey = string | number;
 
+/** Bounds of the reader: no catalog file needs more, and a hostile one cannot make it hang. */
+export const MAX_DEPTH = 64;
+export const MAX_ALIASES = 100;
+
+/** The parser's message, with what to change when a tab indents a line (YAML indents with spaces only). */
+function tabHint(message: string, text: string, offset: number): string {
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  const indent = /^[ \t]*/.exec(text.slice(lineStart))![0];
+  return indent.includes("\t") ? `${message} (this line is indented with a tab; YAML indents with spaces)` : message;
+}
+
 /**
  * The one YAML reader: a parsed file that keeps line positions, turns every
  * number into the text written (`1.10` stays "1.10"), and reports repeated keys.
@@ -18,10 +29,16 @@ export class YamlFile {
     problems: Problems,
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
+    let deep = false;
     for (const err of this.doc.errors) {
-      problems.error(file, this.pos(err.pos[0]), `YAML syntax: ${err.message.split("\n")[0]}`);
+      const message = err.message.split("\n")[0]!;
+      // The parser recurses per level: a file nested thousands deep overflows it.
+      if (message.includes("Maximum call stack size exceeded")) {
+        if (!deep) problems.error(file, this.pos(err.pos[0]), `nesting is deeper than the parser can follow (more than ${MAX_DEPTH} levels are never needed); flatten the file`);
+        deep = true;
+      } else problems.error(file, this.pos(err.pos[0]), `YAML syntax: ${tabHint(message, text, err.pos[0])}`);
     }
-    this.value = this.doc.errors.length > 0 ? undefined : this.toValue(this.doc.contents, problems);
+    this.value = this.doc.errors.length > 0 ? undefined : this.convert(problems);
   }
 
   /** Position of the value (or, with `key`, of the mapping key) at `path`. */
@@ -68,12 +85,46 @@ export class YamlFile {
     return String(v);
   }
 
-  private toValue(node: unknown, problems: Problems): unknown {
+  private aliases = 0;
+  private readonly expanding = new Set<unknown>();
+  private failed = false;
+
+  /** The whole value, or undefined when a bound was crossed (the problem is reported). */
+  private convert(problems: Problems): unknown {
+    const value = this.toValue(this.doc.contents, problems, 0);
+    return this.failed ? undefined : value;
+  }
+
+  private stop(problems: Problems, at: unknown, message: string): null {
+    if (!this.failed) problems.error(this.file, this.nodePos(at) ?? { line: 1, col: 1 }, message);
+    this.failed = true;
+    return null;
+  }
+
+  private toValue(node: unknown, problems: Problems, depth: number): unknown {
+    if (this.failed) return null;
     if (node === null || node === undefined) return null;
-    if (isAlias(node)) return this.toValue(node.resolve(this.doc), problems);
+    if (depth > MAX_DEPTH) return this.stop(problems, node, `nesting is more than ${MAX_DEPTH} levels deep; flatten the file`);
+    if (isAlias(node)) {
+      if (++this.aliases > MAX_ALIASES)
+        return this.stop(problems, node, `more than ${MAX_ALIASES} aliases (*name) are expanded in this file; write the values out instead`);
+      const target = node.resolve(this.doc);
+      if (target === undefined) return this.stop(problems, node, `alias *${node.source} names no anchor (&${node.source}) before it`);
+      if (this.expanding.has(target)) return this.stop(problems, node, `alias *${node.source} refers to the value that contains it; remove the alias`);
+      this.expanding.add(target);
+      const value = this.toValue(target, problems, depth);
+      this.expanding.delete(target);
+      return value;
+    }
     if (isScalar(node)) return this.scalarText(node);
-    if (isSeq(node)) return node.items.map((item) => this.toValue(item, problems));
+    if (isSeq(node)) {
+      this.expanding.add(node);
+      const items = node.items.map((item) => this.toValue(item, problems, depth + 1));
+      this.expanding.delete(node);
+      return items;
+    }
     if (isMap(node)) {
+      this.expanding.add(node);
       const out: Record<string, unknown> = {};
       const firstLine = new Map<string, number>();
       for (const pair of node.items) {
@@ -92,12 +143,13 @@ export class YamlFile {
         }
         firstLine.set(k, keyPos.line);
         Object.defineProperty(out, k, {
-          value: this.toValue(pair.value, problems),
+          value: this.toValue(pair.value, problems, depth + 1),
           enumerable: true,
           writable: true,
           configurable: true,
         });
       }
+      this.expanding.delete(node);
       return out;
     }
     return null;

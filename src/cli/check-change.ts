@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { escapeControl } from "../catalog/problems";
 import { checkChangeRules, type TouchedFile } from "../review/change-rules";
 import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, UsageError } from "./common";
 
@@ -12,6 +13,19 @@ function git(cwd: string, args: string[]): string {
   } catch (e) {
     throw new UsageError(`git ${args.join(" ")} failed: ${String((e as { stderr?: string }).stderr ?? e).trim()}`);
   }
+}
+
+/** The real path of `file`, or of its nearest existing folder joined with the rest (a deleted file's folder may be gone too). */
+function realOrNearest(file: string): string {
+  let dir = path.resolve(file);
+  const rest: string[] = [];
+  while (!fs.existsSync(dir)) {
+    rest.unshift(path.basename(dir));
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return path.join(fs.realpathSync(dir), ...rest);
 }
 
 /** Files the change touches, relative to the catalog folder; files outside it are not the catalog's. */
@@ -27,13 +41,26 @@ function touchedFiles(flags: ReturnType<typeof parseFlags>, catalogDir: string):
     for (const line of git(top, ["diff", "--name-status", "--no-renames", `${base}...HEAD`]).split("\n")) {
       if (!line.trim()) continue;
       const [status, file] = line.split("\t");
-      raw.push({ status: status!.charAt(0), path: path.join(top, file!) });
+      // T (a file turned into a link or back) changes the file as much as M.
+      raw.push({ status: status!.charAt(0) === "T" ? "M" : status!.charAt(0), path: path.join(top, file!) });
     }
   } else {
     for (const item of listed!) {
+      // git diff --name-status lines (tab-separated, renames and copies with a score), or [A:|M:|D:]PATH.
+      const tabbed = item.split("\t");
+      const rename = /^([RC])[0-9]{0,3}$/.exec(tabbed[0]!);
+      if (rename && tabbed.length === 3) {
+        if (rename[1] === "R") raw.push({ status: "D", path: realOrNearest(tabbed[1]!) });
+        raw.push({ status: "A", path: realOrNearest(tabbed[2]!) });
+        continue;
+      }
+      if (/^[AMD]$/.test(tabbed[0]!) && tabbed.length === 2) {
+        raw.push({ status: tabbed[0]!, path: realOrNearest(tabbed[1]!) });
+        continue;
+      }
+      if (tabbed.length > 1) throw new UsageError(`--files entry "${item}" is not a git --name-status line (STATUS<tab>PATH, or R<score>/C<score><tab>OLD<tab>NEW)`);
       const m = /^([AMD]):(.*)$/.exec(item);
-      const file = path.resolve(m ? m[2]! : item);
-      raw.push({ status: m ? m[1]! : "M", path: fs.existsSync(file) ? fs.realpathSync(file) : path.join(fs.realpathSync(path.dirname(file)), path.basename(file)) });
+      raw.push({ status: m ? m[1]! : "M", path: realOrNearest(m ? m[2]! : item) });
     }
   }
   return raw
@@ -46,7 +73,7 @@ runCommand(USAGE, () => {
   const { catalogDir, layout, result } = loadForCommand(flags);
   const files = touchedFiles(flags, catalogDir);
   const violations = checkChangeRules(files, catalogDir, layout);
-  for (const v of violations) process.stderr.write(`error: ${v.files.join(", ")}: ${v.rule}\n`);
+  for (const v of violations) process.stderr.write(escapeControl(`error: ${v.files.join(", ")}: ${v.rule}`) + "\n");
   printProblems(result.problems);
   if (!result.catalog) process.stderr.write(`error: the catalog at HEAD does not validate (${countLine(result.problems)})\n`);
   const failed = violations.length + (result.catalog ? 0 : 1);

@@ -1,5 +1,5 @@
 import { loadCatalog, type CatalogResult } from "../catalog/catalog";
-import { formatProblem, type Problem } from "../catalog/problems";
+import { escapeControl, formatProblem, type Problem } from "../catalog/problems";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LayoutError, type Layout } from "../catalog/layout";
@@ -117,7 +117,7 @@ export function runCommand(usage: string, body: () => number): void {
     code = body();
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\nusage: ${usage}\n`);
+      process.stderr.write(`error: ${escapeControl(e.message)}\nusage: ${usage}\n`);
       code = EXIT.usage;
     } else if (e instanceof ConfigError) {
       printProblems(e.problems);
