@@ -172,7 +172,8 @@ export function locateCatalog(config: StackConfig, stack: string, override?: str
     isDir = false;
   }
   if (!isDir) {
-    if (override !== undefined) throw new LayoutError(`catalog folder ${root} does not exist or is not a folder`);
+    if (override !== undefined)
+      throw new LayoutError(fs.existsSync(root) ? `--catalog ${override} is a file; it names the catalog's root folder` : `catalog folder ${root} does not exist`);
     const how =
       config.catalogLayout === "k8s.io"
         ? `clone the upstream repository there (git clone https://github.com/kubernetes/k8s.io ${root}), `

@@ -48,7 +48,7 @@ describe("npm run validate", () => {
     const missing = path.join(tempDir("cli-"), "nowhere");
     const r = validate("--catalog", missing);
     expect(r.status).toBe(2);
-    expect(r.stderr[0]).toBe(`error: catalog folder ${missing} does not exist or is not a folder`);
+    expect(r.stderr[0]).toBe(`error: catalog folder ${missing} does not exist`);
   });
 
   it("--stack prod without --catalog exits 2 naming the missing catalog root and how to get it", () => {

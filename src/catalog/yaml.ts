@@ -136,6 +136,11 @@ export class YamlFile {
           continue;
         }
         const k = String(key);
+        // Never a catalog name; a converter (zod records among them) would drop it in silence.
+        if (k === "__proto__") {
+          problems.error(this.file, keyPos, `key "__proto__" names nothing in a catalog file; remove it`);
+          continue;
+        }
         const seen = firstLine.get(k);
         if (seen !== undefined) {
           problems.error(this.file, keyPos, `key "${k}" is repeated (first at line ${seen}); remove one of them`);

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { escapeControl } from "../catalog/problems";
 import { checkChangeRules, type TouchedFile } from "../review/change-rules";
-import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, UsageError } from "./common";
+import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, runFromInvocationFolder, UsageError } from "./common";
 
 const USAGE = "npm run check-change -- (--base REF | --files [A:|M:|D:]PATH...) [--catalog DIR] [--stack NAME]";
 
@@ -68,6 +68,7 @@ function touchedFiles(flags: ReturnType<typeof parseFlags>, catalogDir: string):
     .filter((f) => !f.path.startsWith("..") && ["A", "M", "D"].includes(f.status));
 }
 
+runFromInvocationFolder();
 runCommand(USAGE, () => {
   const flags = parseFlags(process.argv.slice(2), { values: ["base", "catalog", "stack"], lists: ["files"] });
   const { catalogDir, layout, result } = loadForCommand(flags);

@@ -27,6 +27,22 @@ export interface ParsedFlags {
   lists: Map<string, string[]>;
 }
 
+/** `--help` or `-h` anywhere: the usage on stdout, exit 0. */
+export function wantsHelp(argv: string[]): boolean {
+  return argv.some((a) => a === "--help" || a === "-h");
+}
+
+/**
+ * `npm run <command>` runs in the package folder; relative paths a person types are
+ * relative to where they typed it (npm keeps that in INIT_CWD).
+ */
+export function runFromInvocationFolder(): void {
+  const cwd = process.env.INIT_CWD;
+  const event = process.env.npm_lifecycle_event;
+  if (cwd && event && COMMANDS.includes(event) && fs.existsSync(cwd)) process.chdir(cwd);
+}
+const COMMANDS = ["validate", "plan", "check-change", "migrate", "bench", "schemas"];
+
 export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
   const out: ParsedFlags = { values: new Map(), switches: new Set(), lists: new Map() };
   for (let i = 0; i < argv.length; i++) {
@@ -39,6 +55,8 @@ export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
     } else if (spec.values.includes(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      if (value === "") throw new UsageError(`${flag} needs a value (it is empty)`);
+      if (out.values.has(name)) throw new UsageError(`${flag} is given twice`);
       out.values.set(name, value);
     } else if (spec.lists?.includes(name)) {
       const items = out.lists.get(name) ?? [];
@@ -113,6 +131,11 @@ export function countLine(problems: Problem[]): string {
 /** Runs a command body and turns failures into the documented exit codes. */
 export function runCommand(usage: string, body: () => number): void {
   let code: number;
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(`usage: ${usage}\n`);
+    process.exitCode = EXIT.ok;
+    return;
+  }
   try {
     code = body();
   } catch (e) {

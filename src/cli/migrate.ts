@@ -19,7 +19,7 @@ import {
   type InfraFile,
 } from "../migrate/write-infra";
 import { ConfigError, readStackConfigFile } from "../config";
-import { countLine, EXIT, parseFlags, printProblems, PROJECT_DIR, UsageError } from "./common";
+import { countLine, EXIT, parseFlags, printProblems, PROJECT_DIR, runFromInvocationFolder, UsageError, wantsHelp } from "./common";
 
 const USAGE =
   "npm run migrate -- --terraform DIR [--infra FILE] [--write] [--stack NAME] [--domain D] [--region R] [--retention N] [--bucket-retention N] " +
@@ -74,6 +74,10 @@ function noteAbsent(infra: InfraFile, absent: string[], problems: Problems): voi
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`usage: ${USAGE}\n`);
+    return EXIT.ok;
+  }
   const flags = parseFlags(argv, { values: ["terraform", "infra", "stack", ...Object.keys(DEFAULT_FLAGS)], switches: ["write"] });
   const dir = flags.values.get("terraform");
   if (dir === undefined) throw new UsageError("--terraform DIR is required");
@@ -156,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+runFromInvocationFolder();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

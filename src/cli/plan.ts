@@ -6,7 +6,7 @@ import { renderListing } from "../review/listing";
 import { renderMarkdown } from "../review/markdown";
 import { renderDiff } from "../review/render-diff";
 import { styleFor } from "../review/style";
-import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, UsageError, writeOutputs } from "./common";
+import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, runFromInvocationFolder, UsageError, writeOutputs } from "./common";
 
 const USAGE = "npm run plan -- [--catalog DIR] [--stack NAME] [--json FILE] [--diff BASE.json] [--markdown FILE]";
 
@@ -34,6 +34,7 @@ function readPlan(file: string): Plan {
   return plan as Plan;
 }
 
+runFromInvocationFolder();
 runCommand(USAGE, () => {
   const flags = parseFlags(process.argv.slice(2), { values: ["catalog", "stack", "json", "diff", "markdown"] });
   const basePath = flags.values.get("diff");
