@@ -1,13 +1,17 @@
 /**
  * Benchmark (not a test): synthetic catalogs of 100, 1,000 and 3,000 dedicated
- * staging projects (plus one shared repository per 10 projects), measured in one run.
- * Usage: npm run bench [-- --sizes 100,1000,3000]
+ * staging projects (plus one shared repository per 10 projects), measured in one run;
+ * then one large images.yaml (10 MB by default), validated beside both parsers' floors,
+ * each in its own process so that its peak memory is its own.
+ * Usage: npm run bench [-- --sizes 100,1000,3000] [--large MB (0: skip)]
  */
+import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parse } from "yaml";
+import jsyaml from "js-yaml";
+import { parse, parseDocument } from "yaml";
 import { loadCatalog } from "../src/catalog/catalog";
 import { policyOf, readStackConfigFile } from "../src/config";
 import { buildEstate } from "../src/estate/estate";
@@ -94,6 +98,40 @@ function time<T>(fn: () => T): [T, number] {
   return [r, performance.now() - t];
 }
 
+/** A realistic large images.yaml: images of 40 digests, each with a version tag and two architecture tags. */
+function largeImages(bytes: number): string {
+  const out: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const lines = [`- name: image-${i}`, "  dmap:"];
+    for (let d = 0; d < 40; d++) lines.push(`    "${digest(`${i}/${d}`)}": ["v1.${i}.${d}", "v1.${i}.${d}-amd64", "v1.${i}.${d}-arm64"]`);
+    const text = lines.join("\n") + "\n";
+    out.push(text);
+    size += text.length;
+  }
+  return out.join("");
+}
+
+/** One measurement in this process (started by the parent): milliseconds and peak RSS. */
+function largeChild(mode: string, target: string): void {
+  const t = performance.now();
+  if (mode === "validate") {
+    const r = loadCatalog(target, policy);
+    if (!r.catalog) throw new Error(`large catalog invalid: ${r.problems[0]?.message}`);
+  } else {
+    const text = fs.readFileSync(target, "utf8");
+    if (mode === "js-yaml") jsyaml.load(text);
+    else parseDocument(text);
+  }
+  const ms = performance.now() - t;
+  console.log(JSON.stringify({ ms: Math.round(ms), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+}
+
+if (process.argv[2] === "--large-child") {
+  largeChild(process.argv[3]!, process.argv[4]!);
+  process.exit(0);
+}
+
 const sizesArg = process.argv.indexOf("--sizes");
 const sizes = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(",").map(Number) : [100, 1000, 3000];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "staging-bench-"));
@@ -126,6 +164,29 @@ for (const n of sizes) {
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   });
 }
-fs.rmSync(work, { recursive: true, force: true });
 console.table(rows);
 console.log(JSON.stringify({ bench: "staging-plan", rows }));
+
+const largeArg = process.argv.indexOf("--large");
+const largeMB = largeArg > 0 ? Number(process.argv[largeArg + 1]) : 10;
+if (largeMB > 0) {
+  const dir = path.join(work, "large");
+  writeCatalog(dir, 1);
+  const file = path.join(dir, "images/k8s-staging-p00000/images.yaml");
+  fs.writeFileSync(file, largeImages(largeMB * 1024 * 1024));
+  const measure = (mode: string, target: string) =>
+    JSON.parse(execFileSync(process.execPath, [...process.execArgv, __filename, "--large-child", mode, target], { encoding: "utf8" })) as { ms: number; peakRssMB: number };
+  const large = {
+    fileMB: Math.round((fs.statSync(file).size / 1024 / 1024) * 10) / 10,
+    validate: measure("validate", dir),
+    jsYamlFloor: measure("js-yaml", file),
+    yamlFloor: measure("yaml", file),
+  };
+  console.table([
+    { step: `validate the catalog (${large.fileMB} MB images.yaml)`, ...large.validate },
+    { step: "js-yaml load (floor)", ...large.jsYamlFloor },
+    { step: "yaml parseDocument (floor)", ...large.yamlFloor },
+  ]);
+  console.log(JSON.stringify({ bench: "large-images-yaml", ...large }));
+}
+fs.rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,26 @@
+import jsyaml from "js-yaml";
 import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
 import type { Position, Problems } from "./problems";
 
 export type PathKey = string | number;
+
+/** js-yaml's reading of a plain file, or not ok (a syntax problem, a repeated key, too deep): then the positional reader decides. */
+function readFast(text: string): { ok: true; value: unknown } | { ok: false } {
+  let value: unknown;
+  try {
+    value = jsyaml.load(text, { schema: TEXT_SCHEMA, json: false });
+  } catch {
+    return { ok: false };
+  }
+  return depthWithin(value, 0) ? { ok: true, value: value ?? null } : { ok: false };
+}
+
+function depthWithin(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== "object") return true;
+  if (depth >= MAX_DEPTH) return false;
+  for (const x of Array.isArray(v) ? v : Object.values(v as object)) if (!depthWithin(x, depth + 1)) return false;
+  return true;
+}
 
 /** Bounds of the reader: no catalog file needs more, and a hostile one cannot make it hang. */
 export const MAX_DEPTH = 64;
@@ -15,20 +34,68 @@ function tabHint(message: string, text: string, offset: number): string {
 }
 
 /**
+ * The fast reader's schema: every scalar stays the text written, except null and
+ * true/false (as the positional reader reads them).
+ */
+const JS_YAML_TYPES = (jsyaml as unknown as { types: Record<"null" | "bool", jsyaml.Type> }).types; // exported at run time, not in its typings
+const TEXT_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({ implicit: [JS_YAML_TYPES.null, JS_YAML_TYPES.bool] });
+
+/** Anchors, aliases, merge keys, complex keys or `__proto__`: only the positional reader handles these exactly. */
+const NEEDS_POSITIONAL = /(^|[\s[{,:-])[&*][^\s,[\]{}]|<<|^\s*\?\s|__proto__/m;
+
+/** The positional parse, from the first time a position is needed. */
+interface Positional {
+  lines: LineCounter;
+  doc: Document.Parsed;
+}
+
+/**
  * The one YAML reader: a parsed file that keeps line positions, turns every
  * number into the text written (`1.10` stays "1.10"), and reports repeated keys.
+ *
+ * Large files stay fast: a plain file (no anchors, no repeated keys) is read by
+ * js-yaml, and the positional parse (the `yaml` library, about ten times slower)
+ * runs only when a problem needs a line and column. Anything else takes the
+ * positional reader from the start, which reports every problem at its place.
  */
 export class YamlFile {
   readonly value: unknown;
-  private readonly lines = new LineCounter();
-  private readonly doc: Document.Parsed;
+  private positional?: Positional;
 
   constructor(
     readonly file: string,
     private readonly text: string,
     problems: Problems,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
+    if (!NEEDS_POSITIONAL.test(text)) {
+      const fast = readFast(text);
+      if (fast.ok) {
+        this.value = fast.value;
+        return;
+      }
+    }
+    this.value = this.readPositional(problems);
+  }
+
+  private get lines(): LineCounter {
+    return this.parsed().lines;
+  }
+
+  private get doc(): Document.Parsed {
+    return this.parsed().doc;
+  }
+
+  private parsed(): Positional {
+    if (!this.positional) {
+      const lines = new LineCounter();
+      this.positional = { lines, doc: parseDocument(this.text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false }) };
+    }
+    return this.positional;
+  }
+
+  private readPositional(problems: Problems): unknown {
+    const text = this.text;
+    const file = this.file;
     let deep = false;
     for (const err of this.doc.errors) {
       const message = err.message.split("\n")[0]!;
@@ -38,7 +105,7 @@ export class YamlFile {
         deep = true;
       } else problems.error(file, this.pos(err.pos[0]), `YAML syntax: ${tabHint(message, text, err.pos[0])}`);
     }
-    this.value = this.doc.errors.length > 0 ? undefined : this.convert(problems);
+    return this.doc.errors.length > 0 ? undefined : this.convert(problems);
   }
 
   /** Position of the value (or, with `key`, of the mapping key) at `path`. */
