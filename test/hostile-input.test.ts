@@ -323,14 +323,20 @@ describe("the commands: one clear line, the documented exit code, never a stack 
   it("45 a --diff base that is not JSON, or not a plan, is exit 2 naming what is wrong", () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, "a.json"), "{not json");
-    fs.writeFileSync(path.join(dir, "b.json"), JSON.stringify({ stack: "example", resources: [{ urn: "u", type: "t", name: "n", parent: null, protect: "yes" }] }));
+    fs.writeFileSync(path.join(dir, "b.json"), JSON.stringify({ version: 1, stack: "example", resources: [{ urn: "u", type: "t", name: "n", parent: null, protect: "yes" }] }));
+    fs.writeFileSync(path.join(dir, "c.json"), JSON.stringify({ version: 7, stack: "example", resources: [] }));
     const a = cli("plan.ts", ["--diff", path.join(dir, "a.json")]);
     expect(a.status).toBe(2);
     expect(a.stderr.split("\n")[0]).toMatch(/^error: cannot read the base plan .*a\.json: /);
     const b = cli("plan.ts", ["--diff", path.join(dir, "b.json")]);
     expect(b.status).toBe(2);
     expect(b.stderr.split("\n")[0]).toBe(`error: ${path.join(dir, "b.json")} is not a plan written by npm run plan -- --json: resources[0].protect is missing or of the wrong type`);
-    for (const r of [a, b]) expect(r.stderr).not.toMatch(STACK_TRACE);
+    const c = cli("plan.ts", ["--diff", path.join(dir, "c.json")]);
+    expect([c.status, c.stderr.split("\n")[0]]).toEqual([
+      2,
+      `error: ${path.join(dir, "c.json")} is a plan file of version 7, not 1; write the base plan again with this version of the program`,
+    ]);
+    for (const r of [a, b, c]) expect(r.stderr).not.toMatch(STACK_TRACE);
   });
 
   it("46 an output path in a missing folder writes nothing at all (exit 2)", () => {
@@ -375,5 +381,53 @@ describe("the commands: one clear line, the documented exit code, never a stack 
     const r = spawnSync("npm", ["--prefix", REPO_ROOT, "run", "-s", "validate", "--", "--catalog", "cat"], { cwd: here, encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("0 errors, 0 warnings\n");
+  });
+});
+
+describe("the fast reader and the positional reader agree", () => {
+  it("50 the same values from both (numbers kept as text, booleans, nulls, quoting, CRLF)", async () => {
+    const { YamlFile } = await import("../src/catalog/yaml");
+    const { Problems } = await import("../src/catalog/problems");
+    const text = [
+      "a: 1.10",
+      "b: 010",
+      "c: true",
+      "d: False",
+      "e: ~",
+      "f:",
+      'g: "3"',
+      "h: [v1.0, 'x y', -rc1, .inf]",
+      "i: {j: null, k: yes}",
+      "l: |",
+      "  two",
+      "  lines",
+      "",
+    ].join("\r\n");
+    const fast = new YamlFile("f.yaml", text, new Problems());
+    // A comment holding " &x" sends the same content through the positional reader.
+    const positional = new YamlFile("f.yaml", `${text}# &x\r\n`, new Problems());
+    expect(fast.value).toEqual(positional.value);
+    expect(fast.value).toEqual({ a: "1.10", b: "010", c: true, d: false, e: null, f: null, g: "3", h: ["v1.0", "x y", "-rc1", ".inf"], i: { j: null, k: "yes" }, l: "two\nlines\n" });
+    expect(fast.at(["h", 2])).toEqual({ line: 8, col: 18 });
+  });
+
+  it("51 validate on a catalog full of hostile files: exit 1, every problem named, no stack trace, no hang", () => {
+    const root = writeTree({ ...baseCatalog(), "images/k8s-staging-demo/images.yml": "[]\n" });
+    fs.rmSync(path.join(root, IMAGES));
+    execFileSync("mkfifo", [path.join(root, IMAGES)]);
+    fs.symlinkSync("..", path.join(root, "groups/sig-demo/up"));
+    fs.writeFileSync(path.join(root, "groups/restrictions.yaml"), Buffer.from([0x72, 0x3a, 0xff, 0x0a]));
+    const t0 = Date.now();
+    const r = cli("validate.ts", ["--stack", "prod", "--catalog", root]);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    expect(lines).toEqual([
+      "groups/restrictions.yaml:1:1: error: groups/restrictions.yaml is not valid UTF-8 (byte 0xff on line 1); save it as UTF-8",
+      "groups/sig-demo/up:1:1: error: groups/sig-demo/up links back to a folder above it; remove the link",
+      `${IMAGES}:1:1: error: ${IMAGES} is a named pipe (FIFO), not a regular file`,
+      "images/k8s-staging-demo/images.yml:1:1: warning: images/k8s-staging-demo/images.yml is not read: the catalog reads images/k8s-staging-demo/images.yaml; rename it",
+    ]);
   });
 });

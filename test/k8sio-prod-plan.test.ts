@@ -57,7 +57,9 @@ beforeAll(async () => {
   const out = path.join(tempDir("plan-"), "plan.json");
   const cli = run("plan", "--stack", "prod", "--catalog", root, "--json", out);
   cliStatus = cli.status;
-  cliPlan = JSON.parse(fs.readFileSync(out, "utf8")) as Plan;
+  const { version, ...written } = JSON.parse(fs.readFileSync(out, "utf8")) as Plan & { version: unknown };
+  if (version !== 1) throw new Error(`plan file version ${String(version)}`);
+  cliPlan = written;
 
   // What the Terraform declares, read with HashiCorp's parser independently of the migration code.
   const registries = (await hcl.parse("registries.tf", fs.readFileSync(path.join(SAMPLE, TERRAFORM, "registries.tf"), "utf8"))) as {

@@ -187,7 +187,7 @@ describe("plan outputs and bases (no stack trace, nothing half written)", () => 
 
   it("a --diff base whose resources are not this program's is a usage error naming the field", () => {
     const base = path.join(tempDir(), "base.json");
-    fs.writeFileSync(base, JSON.stringify({ stack: "example", resources: [{ urn: 5 }] }));
+    fs.writeFileSync(base, JSON.stringify({ version: 1, stack: "example", resources: [{ urn: 5 }] }));
     const r = cli("plan", "--diff", base);
     expect(r.status).toBe(2);
     expect(r.stderr[0]).toBe(`error: ${base} is not a plan written by npm run plan -- --json: resources[0].urn is missing or of the wrong type`);

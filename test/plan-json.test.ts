@@ -38,10 +38,13 @@ describe("plan --json on the bundled catalog", () => {
   let run: ReturnType<typeof plan>;
   let written: Plan;
 
+  let writtenVersion: unknown;
   beforeAll(() => {
     out = path.join(tempDir("plan"), "plan.json");
     run = plan("--json", out);
-    written = JSON.parse(fs.readFileSync(out, "utf8")) as Plan;
+    const { version, ...file } = JSON.parse(fs.readFileSync(out, "utf8")) as Plan & { version: unknown };
+    writtenVersion = version;
+    written = file;
   });
 
   it("exits 0 and says what it wrote", () => {
@@ -55,6 +58,8 @@ describe("plan --json on the bundled catalog", () => {
   it("is the example stack's plan (the CLI's default stack), sorted by URN, every resource with exactly the plan fields", () => {
     expect(written.stack).toBe("example");
     expect(Object.keys(written).sort()).toEqual(["resources", "stack"]);
+    // the file also says which version of the plan format it is
+    expect(writtenVersion).toBe(1);
     const urns = written.resources.map((r) => r.urn);
     expect(urns).toEqual([...urns].sort());
     expect(new Set(urns).size).toBe(urns.length);

@@ -256,7 +256,8 @@ describe("npm run plan -- --json / --diff (the command)", () => {
   });
 
   it("--json writes every declaration, sorted by URN, as the in-process plan", () => {
-    const written = JSON.parse(fs.readFileSync(baseJson, "utf8")) as Plan;
+    const { version, ...written } = JSON.parse(fs.readFileSync(baseJson, "utf8")) as Plan & { version: unknown };
+    expect(version).toBe(1);
     expect(written.stack).toBe("example");
     expect(written.resources.map((r) => r.urn)).toEqual([...written.resources.map((r) => r.urn)].sort());
     expect(written).toEqual(JSON.parse(JSON.stringify(base)));
@@ -315,7 +316,7 @@ describe("npm run plan -- --json / --diff (the command)", () => {
 
   it("--diff of a plan of another stack exits 2", () => {
     const other = path.join(dir, "other-stack.json");
-    fs.writeFileSync(other, JSON.stringify({ ...base, stack: "staging" }));
+    fs.writeFileSync(other, JSON.stringify({ version: 1, ...base, stack: "staging" }));
     const r = runCli("plan.ts", ["--diff", other]);
     expect(r.status).toBe(2);
     expect(r.err).toContain(`error: ${other} is a plan of stack staging, not example; compare plans of the same stack`);

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { buildEstate } from "../estate/estate";
-import { toPlan, type Plan } from "../estate/plan";
+import { PLAN_FILE_VERSION, toPlan, type Plan } from "../estate/plan";
 import { diffPlans } from "../review/diff";
 import { renderListing } from "../review/listing";
 import { renderMarkdown } from "../review/markdown";
@@ -17,10 +17,13 @@ function readPlan(file: string): Plan {
   } catch (e) {
     throw new UsageError(`cannot read the base plan ${file}: ${(e as Error).message}`);
   }
-  const plan = data as Partial<Plan>;
+  const plan = data as Partial<Plan> & { version?: unknown };
   if (typeof plan?.stack !== "string" || !Array.isArray(plan.resources)) {
     throw new UsageError(`${file} is not a plan written by npm run plan -- --json`);
   }
+  if (plan.version !== PLAN_FILE_VERSION)
+    throw new UsageError(`${file} is a plan file of version ${JSON.stringify(plan.version ?? "none")}, not ${PLAN_FILE_VERSION}; write the base plan again with this version of the program`);
+  delete plan.version;
   plan.resources.forEach((r: unknown, i) => {
     const x = r as Partial<Record<keyof Plan["resources"][number], unknown>> | null;
     const bad = (field: string) => new UsageError(`${file} is not a plan written by npm run plan -- --json: resources[${i}].${field} is missing or of the wrong type`);
@@ -56,7 +59,7 @@ runCommand(USAGE, () => {
   const diff = diffPlans(base ?? { stack, resources: [] }, plan);
   const mdOut = flags.values.get("markdown");
   const outputs: { file: string; text: string }[] = [];
-  if (jsonOut) outputs.push({ file: jsonOut, text: JSON.stringify(plan, null, 1) + "\n" });
+  if (jsonOut) outputs.push({ file: jsonOut, text: JSON.stringify({ version: PLAN_FILE_VERSION, ...plan }, null, 1) + "\n" });
   if (mdOut) {
     const title = base ? `Staging estate: changes on stack ${stack}` : `Staging estate: full plan of stack ${stack}`;
     outputs.push({ file: mdOut, text: renderMarkdown(diff, title) });

@@ -20,6 +20,9 @@ export interface Plan {
   resources: PlanResource[];
 }
 
+/** The version of the plan file (`plan --json`); a base plan of another version is refused. */
+export const PLAN_FILE_VERSION = 1;
+
 export function toPlan(estate: Estate): Plan {
   const resources = estate.declarations
     .map((d: Declaration): PlanResource => ({
