@@ -431,3 +431,104 @@ describe("the fast reader and the positional reader agree", () => {
     ]);
   });
 });
+
+describe("what the hostile review found", () => {
+  it("52 an escaped __proto__ key is reported, not dropped", () => {
+    const r = load({ [IMAGES]: `- name: demo\n  dmap:\n    "\\x5f_proto__": [v1]\n    "${DIGEST_A}": [v1.0.0]\n` });
+    expect(r.errors).toEqual([`${IMAGES}:3:5: error: key "__proto__" names nothing in a catalog file; remove it`]);
+  });
+
+  it("53 constructor, toString and hasOwnProperty are ordinary names (repositories, files)", () => {
+    const r = load({
+      "infra.yaml": infra("k8s-staging-demo:", "k8s-staging-images:", "  repositories:", "    constructor:", "      writers: k8s-infra-staging-demo@kubernetes.io"),
+      "images/k8s-staging-demo/toString": "x\n",
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.result.catalog?.projects.find((p) => p.id === "k8s-staging-images")).toMatchObject({ repositories: [{ name: "constructor", location: "us-central1" }] });
+  });
+
+  it("54 a * or & in a comment changes neither the values nor the reader", async () => {
+    const { YamlFile } = await import("../src/catalog/yaml");
+    const { Problems } = await import("../src/catalog/problems");
+    const text = "# see *release-notes* and &refs\n- name: demo\n  dmap: {}\n";
+    expect(new YamlFile("f.yaml", text, new Problems()).value).toEqual([{ name: "demo", dmap: {} }]);
+  });
+
+  it("55 a %YAML 1.1 directive (yes/no/on as booleans) is an error at its line", () => {
+    const r = load({ [IMAGES]: "%YAML 1.1\n---\n- name: demo\n  dmap: {}\n" });
+    expect(r.errors).toEqual([`${IMAGES}:1:1: error: "%YAML 1.1" asks for YAML 1.1 (yes/no/on as booleans); catalog files are YAML 1.2: remove the line`]);
+  });
+
+  it("56 lone CR line breaks: problems at the right line", () => {
+    const r = load({ [IMAGES]: `- name: demo\r  dmap:\r    "${DIGEST_A}": ["-bad"]\r` });
+    expect(r.errors).toEqual([`${IMAGES}:3:81: error: tag "-bad" must start with a letter, digit or underscore`]);
+  });
+
+  it("57 many errors in one large mapping stay linear", () => {
+    const lines = ["- name: demo", "  dmap:"];
+    for (let i = 0; i < 20_000; i++) lines.push(`    "sha256:${i.toString(16).padStart(64, "A")}": [v${i}]`);
+    const t0 = performance.now();
+    const r = load({ [IMAGES]: lines.join("\n") + "\n" });
+    expect(r.errors).toHaveLength(20_000);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+  });
+
+  it("58 case variants of the names the catalog reads are warned (Groups.yaml, OWNERS.md)", () => {
+    const r = load({ "groups/sig-x/Groups.yaml": "groups: []\n", "images/k8s-staging-demo/OWNERS.md": "x\n" });
+    expect(r.warnings).toEqual([
+      "groups/sig-x/Groups.yaml:1:1: warning: groups/sig-x/Groups.yaml is not read: the catalog reads groups/sig-x/groups.yaml; rename it",
+      "images/k8s-staging-demo/OWNERS.md:1:1: warning: images/k8s-staging-demo/OWNERS.md is not read: the catalog reads images/k8s-staging-demo/OWNERS; rename it",
+    ]);
+  });
+
+  it("59 the same file for --json and --markdown, or '-', is a usage error and nothing is written", () => {
+    const dir = tempDir();
+    const same = path.join(dir, "same");
+    const r = cli("plan.ts", ["--json", same, "--markdown", same]);
+    expect([r.status, r.stderr.split("\n").find((l) => l.startsWith("error:"))]).toEqual([2, `error: ${same} is named for two outputs; give each its own file`]);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    const dash = cli("plan.ts", ["--json", "-"]);
+    expect(dash.status).toBe(2);
+    expect(dash.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it("60 control characters in a value or a base plan's names are escaped in the diff and the markdown", () => {
+    const dir = tempDir();
+    const base = path.join(dir, "base.json");
+    fs.writeFileSync(
+      base,
+      JSON.stringify({
+        version: 1,
+        stack: "example",
+        resources: [{ urn: "urn:x", type: "gcp:storage/bucket:Bucket", name: "\u001b[2J\nk8s-staging-fake: error: forged", parent: null, protect: false, retainOnDelete: false, dependsOn: [], inputs: { d: "a\u009bb\u2028" } }],
+      }),
+    );
+    const md = path.join(dir, "plan.md");
+    const r = cli("plan.ts", ["--diff", base, "--markdown", md]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u001b\u009b\u2028]/);
+    expect(r.stdout.split("\n").some((l) => l.startsWith("k8s-staging-fake: error: forged"))).toBe(false);
+    expect(r.stdout).toContain("\\u001b[2J\\nk8s-staging-fake: error: forged");
+    expect(fs.readFileSync(md, "utf8")).not.toMatch(/[\u001b\u009b\u2028]/);
+  });
+
+  it("61 an unknown stack is a usage error; a base plan with a URN twice is refused", () => {
+    const r = cli("validate.ts", ["--stack", "nosuch"]);
+    expect(r.status).toBe(2);
+    const base = path.join(tempDir(), "dup.json");
+    const res = { urn: "u", type: "t", name: "n", parent: null, protect: false, retainOnDelete: false, dependsOn: [], inputs: {} };
+    fs.writeFileSync(base, JSON.stringify({ version: 1, stack: "example", resources: [res, res] }));
+    const d = cli("plan.ts", ["--diff", base]);
+    expect([d.status, d.stderr.split("\n")[0]]).toEqual([2, `error: ${base} lists resources[1].urn u twice; it is not a plan written by npm run plan -- --json`]);
+  });
+
+  it("62 migrate names a dangling .tf link instead of crashing", () => {
+    const dir = tempDir("tf-");
+    fs.copyFileSync(path.join(REPO_ROOT, "../shared/k8sio-sample/infra/gcp/terraform/k8s-staging-images/main.tf"), path.join(dir, "main.tf"));
+    fs.symlinkSync("/nonexistent", path.join(dir, "dangling.tf"));
+    const r = cli("migrate.ts", ["--terraform", dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+    expect(r.stderr).toContain("dangling.tf:1:1: error: dangling.tf cannot be read (a dangling symbolic link)");
+  });
+});

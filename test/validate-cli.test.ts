@@ -61,9 +61,9 @@ describe("npm run validate", () => {
     expect(r.stdout).toEqual([]);
   });
 
-  it("an unknown stack exits 1 naming Pulumi.<stack>.yaml", () => {
+  it("an unknown stack is a usage error (exit 2) naming Pulumi.<stack>.yaml and the stacks there are", () => {
     const r = validate("--stack", "nosuch");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toEqual([`Pulumi.nosuch.yaml:1:1: error: stack "nosuch" has no Pulumi.nosuch.yaml in ${REPO_ROOT}`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr[0]).toBe('error: there is no stack "nosuch" (no Pulumi.nosuch.yaml beside Pulumi.yaml); the stacks are: example, prod');
   });
 });

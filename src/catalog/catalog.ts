@@ -25,16 +25,21 @@ export type PathKind = { kind: "file"; size: number } | { kind: "dir" } | { kind
 /** Larger catalog files are refused (upstream's largest images.yaml is about 1 MB). */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
-/** Names people write for the ones the catalog reads. */
-const NEAR_MISSES: Record<string, string> = {
-  "groups.yml": "groups.yaml",
-  "images.yml": "images.yaml",
-  "OWNERS.yaml": "OWNERS",
-  "OWNERS.yml": "OWNERS",
-  owners: "OWNERS",
-  "promoter-manifest.yml": "promoter-manifest.yaml",
-  "restrictions.yml": "restrictions.yaml",
-};
+/** Names people write for the ones the catalog reads, by the lowercase name written. */
+const NEAR_MISSES = new Map<string, string>([
+  ["groups.yml", "groups.yaml"],
+  ["groups.yaml", "groups.yaml"],
+  ["images.yml", "images.yaml"],
+  ["images.yaml", "images.yaml"],
+  ["owners.yaml", "OWNERS"],
+  ["owners.yml", "OWNERS"],
+  ["owners.md", "OWNERS"],
+  ["owners", "OWNERS"],
+  ["promoter-manifest.yml", "promoter-manifest.yaml"],
+  ["promoter-manifest.yaml", "promoter-manifest.yaml"],
+  ["restrictions.yml", "restrictions.yaml"],
+  ["restrictions.yaml", "restrictions.yaml"],
+]);
 
 /**
  * Reads files of one catalog folder; paths in problems are relative to it. A path that
@@ -168,8 +173,8 @@ class CatalogFolder {
   /** A warning for a near-miss name beside the files the catalog reads; true when it was one. */
   nearMiss(rel: string): boolean {
     const base = rel.slice(rel.lastIndexOf("/") + 1);
-    const expected = NEAR_MISSES[base];
-    if (!expected) return false;
+    const expected = NEAR_MISSES.get(base.toLowerCase());
+    if (!expected || expected === base) return false;
     this.problems.warning(rel, START, `${rel} is not read: the catalog reads ${rel.slice(0, rel.length - base.length)}${expected}; rename it`);
     return true;
   }

@@ -17,6 +17,7 @@ import {
   EXAMPLE_DOMAIN_SUFFIX,
   EXAMPLE_REFUSAL,
   GCR_REPOSITORIES,
+  isGcrRepository,
   locationProblem,
   MAX_CLEANUP_DAYS,
   memberProblem,
@@ -144,10 +145,10 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
             err(at, `repositories "${clash}" and "${repo}" would share the build account ${account} (names are cut to 27 characters); rename one`, "key");
           accounts.set(account, repo);
         }
-        const location = r?.location ?? (repo in GCR_REPOSITORIES ? GCR_REPOSITORIES[repo]! : policy.stagingRegion);
+        const location = r?.location ?? (isGcrRepository(repo) ? GCR_REPOSITORIES[repo]! : policy.stagingRegion);
         const lp = locationProblem(location);
         if (lp) err([...at, "location"], lp);
-        else if (repo in GCR_REPOSITORIES && location !== GCR_REPOSITORIES[repo])
+        else if (isGcrRepository(repo) && location !== GCR_REPOSITORIES[repo])
           err([...at, "location"], `repository ${repo} serves a gcr.io host and must be in location ${GCR_REPOSITORIES[repo]}`);
         if (r?.writers !== undefined && r.writerAccounts !== undefined)
           err([...at, "writerAccounts"], `set either writers (a group) or writerAccounts (service accounts) for ${repo}, not both`, "key");

@@ -26,8 +26,12 @@ const RESTRICTED_ID_WORDS = ["google", "null", "undefined", "ssl"];
 /** Artifact Registry repositories that serve a `gcr.io` host, and the one location each must be in. */
 export const GCR_REPOSITORIES: Record<string, string> = { "gcr.io": "us", "us.gcr.io": "us", "eu.gcr.io": "europe", "asia.gcr.io": "asia" };
 
+export function isGcrRepository(id: string): boolean {
+  return Object.prototype.hasOwnProperty.call(GCR_REPOSITORIES, id);
+}
+
 export function repositoryIdProblem(id: string): string | undefined {
-  if (id in GCR_REPOSITORIES) return undefined;
+  if (isGcrRepository(id)) return undefined;
   if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(id))
     return `repository name "${id}" must be 1 to 63 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen (or one of ${Object.keys(GCR_REPOSITORIES).join(", ")})`;
   return undefined;
@@ -139,7 +143,7 @@ export function roleProblem(role: string, scope?: { projectId: string; organizat
 
 export function serviceProblem(service: string): string | undefined {
   if (!/^[a-z][a-z0-9-]*\.googleapis\.com$/.test(service)) return `service "${service}" must be an API name such as "compute.googleapis.com"`;
-  const refused = REFUSED_SERVICES[service];
+  const refused = Object.prototype.hasOwnProperty.call(REFUSED_SERVICES, service) ? REFUSED_SERVICES[service] : undefined;
   if (refused) return `service "${service}" ${refused}`;
   return undefined;
 }

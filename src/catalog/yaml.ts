@@ -1,5 +1,5 @@
 import jsyaml from "js-yaml";
-import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from "yaml";
 import type { Position, Problems } from "./problems";
 
 export type PathKey = string | number;
@@ -15,11 +15,18 @@ function readFast(text: string): { ok: true; value: unknown } | { ok: false } {
   return depthWithin(value, 0) ? { ok: true, value: value ?? null } : { ok: false };
 }
 
+/** Within the depth bound, and no key `__proto__` however it was spelled (`"\x5f_proto__"`): those the positional reader reports. */
 function depthWithin(v: unknown, depth: number): boolean {
   if (v === null || typeof v !== "object") return true;
   if (depth >= MAX_DEPTH) return false;
+  if (!Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, "__proto__")) return false;
   for (const x of Array.isArray(v) ? v : Object.values(v as object)) if (!depthWithin(x, depth + 1)) return false;
   return true;
+}
+
+/** The text without whole-line comments: a `*` or `&` in a comment must not change how the file is read. */
+function withoutCommentLines(text: string): string {
+  return text.replace(/^[ \t]*#.*$/gm, "");
 }
 
 /** Bounds of the reader: no catalog file needs more, and a hostile one cannot make it hang. */
@@ -62,12 +69,22 @@ export class YamlFile {
   readonly value: unknown;
   private positional?: Positional;
 
+  private readonly text: string;
+
   constructor(
     readonly file: string,
-    private readonly text: string,
+    text: string,
     problems: Problems,
   ) {
-    if (!NEEDS_POSITIONAL.test(text)) {
+    // A lone CR breaks a line for js-yaml but not for the line counter: make every break a LF (offsets unchanged).
+    this.text = text = text.replace(/\r(?!\n)/g, "\n");
+    const directive = /^%YAML[ \t]+1\.[01]\b.*$/m.exec(text);
+    if (directive) {
+      problems.error(file, { line: text.slice(0, directive.index).split("\n").length, col: 1 }, `"${directive[0].trim()}" asks for YAML 1.1 (yes/no/on as booleans); catalog files are YAML 1.2: remove the line`);
+      this.value = undefined;
+      return;
+    }
+    if (!NEEDS_POSITIONAL.test(withoutCommentLines(text))) {
       const fast = readFast(text);
       if (fast.ok) {
         this.value = fast.value;
@@ -115,7 +132,7 @@ export class YamlFile {
     for (let i = 0; i < path.length; i++) {
       const seg = path[i];
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && this.scalarText(p.key) === String(seg));
+        const pair = this.pairsOf(node).get(String(seg));
         if (!pair) return last;
         const keyPos = this.nodePos(pair.key) ?? last;
         if (i === path.length - 1 && part === "key") return keyPos;
@@ -129,6 +146,22 @@ export class YamlFile {
       }
     }
     return last;
+  }
+
+  /** Each mapping's pairs by key text, built once: many problems in one large mapping stay linear. */
+  private readonly pairIndex = new WeakMap<object, Map<string, Pair>>();
+  private pairsOf(node: YAMLMap): Map<string, Pair> {
+    let index = this.pairIndex.get(node);
+    if (!index) {
+      index = new Map();
+      for (const p of node.items) {
+        if (!isScalar(p.key)) continue;
+        const k = String(this.scalarText(p.key as Node));
+        if (!index.has(k)) index.set(k, p as Pair);
+      }
+      this.pairIndex.set(node, index);
+    }
+    return index;
   }
 
   private pos(offset: number): Position {

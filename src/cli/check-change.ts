@@ -38,11 +38,14 @@ function touchedFiles(flags: ReturnType<typeof parseFlags>, catalogDir: string):
   const top = base !== undefined ? fs.realpathSync(git(catalogDir, ["rev-parse", "--show-toplevel"]).trim()) : process.cwd();
   const raw: { status: string; path: string }[] = [];
   if (base !== undefined) {
-    for (const line of git(top, ["diff", "--name-status", "--no-renames", `${base}...HEAD`]).split("\n")) {
-      if (!line.trim()) continue;
-      const [status, file] = line.split("\t");
+    // -z: paths exactly as they are (git quotes unusual names otherwise), NUL-separated status/path pairs.
+    const fields = git(top, ["diff", "-z", "--name-status", "--no-renames", `${base}...HEAD`]).split("\0");
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const status = fields[i]!;
+      const file = fields[i + 1]!;
+      if (!status) continue;
       // T (a file turned into a link or back) changes the file as much as M.
-      raw.push({ status: status!.charAt(0) === "T" ? "M" : status!.charAt(0), path: path.join(top, file!) });
+      raw.push({ status: status.charAt(0) === "T" ? "M" : status.charAt(0), path: path.join(top, file) });
     }
   } else {
     for (const item of listed!) {

@@ -82,6 +82,10 @@ export interface Loaded {
 /** Reads the stack configuration and the catalog, as the Pulumi program does; `--stack` defaults to the example stack. */
 export function loadForCommand(flags: ParsedFlags): Loaded {
   const stack = flags.values.get("stack") ?? EXAMPLE_STACK;
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`))) {
+    const stacks = fs.readdirSync(PROJECT_DIR).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
+    throw new UsageError(`there is no stack "${stack}" (no Pulumi.${stack}.yaml beside Pulumi.yaml); the stacks are: ${stacks.join(", ")}`);
+  }
   const config = readStackConfigFile(PROJECT_DIR, stack);
   let location: CatalogLocation;
   try {
@@ -100,11 +104,15 @@ export function loadForCommand(flags: ParsedFlags): Loaded {
  */
 export function writeOutputs(outputs: { file: string; text: string }[]): void {
   const staged: { tmp: string; file: string }[] = [];
+  const targets = outputs.map((o) => path.resolve(o.file));
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (twice) throw new UsageError(`${twice} is named for two outputs; give each its own file`);
+  for (const o of outputs) if (o.file === "-") throw new UsageError(`an output named "-" would be a file called "-"; name a file`);
   try {
-    for (const { file, text } of outputs) {
+    for (const [i, { file, text }] of outputs.entries()) {
       const target = path.resolve(file);
       if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new UsageError(`cannot write ${file}: it is a folder`);
-      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${i}.tmp`);
       try {
         fs.writeFileSync(tmp, text);
       } catch (e) {

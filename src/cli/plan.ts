@@ -21,6 +21,11 @@ function readPlan(file: string): Plan {
   if (typeof plan?.stack !== "string" || !Array.isArray(plan.resources)) {
     throw new UsageError(`${file} is not a plan written by npm run plan -- --json`);
   }
+  const urns = new Set<unknown>();
+  for (const [i, r] of (plan.resources as { urn?: unknown }[]).entries()) {
+    if (r !== null && typeof r === "object" && urns.has(r.urn)) throw new UsageError(`${file} lists resources[${i}].urn ${String(r.urn)} twice; it is not a plan written by npm run plan -- --json`);
+    if (r !== null && typeof r === "object") urns.add(r.urn);
+  }
   if (plan.version !== PLAN_FILE_VERSION)
     throw new UsageError(`${file} is a plan file of version ${JSON.stringify(plan.version ?? "none")}, not ${PLAN_FILE_VERSION}; write the base plan again with this version of the program`);
   delete plan.version;

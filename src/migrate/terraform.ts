@@ -63,10 +63,25 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** `*.tf` files of `dir`, sorted. */
-export function terraformFiles(dir: string): string[] {
+/** The `*.tf` files of `dir`; one that is not a readable regular file is an error, never skipped. */
+export function terraformFiles(dir: string, problems?: Problems): string[] {
   return fs
     .readdirSync(dir)
-    .filter((n) => n.endsWith(".tf") && fs.statSync(path.join(dir, n)).isFile())
+    .filter((n) => {
+      if (!n.endsWith(".tf")) return false;
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(path.join(dir, n));
+      } catch (e) {
+        problems?.error(n, START, `${n} cannot be read (${(e as NodeJS.ErrnoException).code === "ENOENT" ? "a dangling symbolic link" : (e as Error).message})`);
+        return false;
+      }
+      if (!st.isFile()) {
+        if (!st.isDirectory()) problems?.error(n, START, `${n} is not a regular file`);
+        return false;
+      }
+      return true;
+    })
     .sort();
 }
 
@@ -120,7 +135,7 @@ function localPosition(file: TfFile, name: string): Position {
 export async function readTerraform(dir: string, problems: Problems): Promise<TerraformConfig | undefined> {
   const config: TerraformConfig = { files: [], modules: [], resources: [], locals: new Map() };
   const before = problems.errorCount;
-  for (const name of terraformFiles(dir)) {
+  for (const name of terraformFiles(dir, problems)) {
     const file: TfFile = { name, text: fs.readFileSync(path.join(dir, name), "utf8") };
     config.files.push(file);
     let json: unknown;

@@ -1,3 +1,4 @@
+import { escapeControl } from "../catalog/problems";
 import type { Plan, PlanResource } from "../estate/plan";
 import { ownerOf } from "./group";
 
@@ -87,6 +88,7 @@ export function isEmpty(diff: PlanDiff): boolean {
 
 export function showValue(v: unknown): string {
   if (v === undefined) return "(unset)";
-  const s = JSON.stringify(v);
+  // JSON leaves C1 controls and line separators as they are: escape them too.
+  const s = escapeControl(JSON.stringify(v));
   return s.length > 160 ? s.slice(0, 157) + "..." : s;
 }

@@ -1,3 +1,4 @@
+import { escapeControl } from "../catalog/problems";
 import { shortType } from "./group";
 import { showValue, type PlanDiff, type ProjectDiff } from "./diff";
 import { totalsLine } from "./render-diff";
@@ -40,7 +41,12 @@ function section(p: ProjectDiff): string {
  * A pull-request comment: a summary table, then each project's details in a
  * collapsible section, as many as fit in one GitHub comment.
  */
+/** The comment, with every control character of a value or name written visibly. */
 export function renderMarkdown(diff: PlanDiff, title: string): string {
+  return composeMarkdown(diff, title).split("\n").map(escapeControl).join("\n");
+}
+
+function composeMarkdown(diff: PlanDiff, title: string): string {
   const out: string[] = [`### ${title}`, ""];
   if (diff.protectedDeletes.length) {
     out.push(`> [!CAUTION]`, `> This change deletes ${diff.protectedDeletes.length} protected resource(s); it cannot be applied as is:`);

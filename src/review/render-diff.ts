@@ -1,3 +1,4 @@
+import { escapeControl } from "../catalog/problems";
 import { PROMOTER_NAME } from "../estate/promoter-access";
 import { WRITERS_GROUPS_NAME } from "../estate/writers-group";
 import { shortType } from "./group";
@@ -5,7 +6,7 @@ import { showValue, type PlanDiff, type ResourceChange } from "./diff";
 import type { Style } from "./style";
 
 function line(e: ResourceChange, style: Style): string[] {
-  const label = `${shortType(e.resource.type)} ${e.resource.name}`;
+  const label = escapeControl(`${shortType(e.resource.type)} ${e.resource.name}`);
   if (e.kind === "create") return [style.add(`  + ${label}`)];
   if (e.kind === "delete") return [style.del(`  - ${label}${e.resource.protect ? "  [protected]" : ""}`)];
   return [style.chg(`  ~ ${label}`), ...e.changes.map((c) => `      ${c.field}: ${showValue(c.old)} -> ${showValue(c.new)}`)];
@@ -29,11 +30,11 @@ export function renderDiff(diff: PlanDiff, style: Style): string {
   const out: string[] = [];
   if (diff.protectedDeletes.length) {
     out.push(style.del(style.bold(`! ${diff.protectedDeletes.length} protected resource(s) would be deleted; the engine refuses this, and so does this check:`)));
-    for (const e of diff.protectedDeletes) out.push(style.del(`  - ${shortType(e.resource.type)} ${e.resource.name}`));
+    for (const e of diff.protectedDeletes) out.push(style.del(escapeControl(`  - ${shortType(e.resource.type)} ${e.resource.name}`)));
     out.push("");
   }
   for (const p of diff.projects) {
-    out.push(style.bold(p.project) + style.dim(` (+${p.creates} ~${p.changes} -${p.deletes})`));
+    out.push(style.bold(escapeControl(p.project)) + style.dim(` (+${p.creates} ~${p.changes} -${p.deletes})`));
     for (const e of p.entries) out.push(...line(e, style));
   }
   if (diff.projects.length === 0) out.push("No changes.");
