@@ -66,9 +66,12 @@ function touchedFiles(flags: ReturnType<typeof parseFlags>, catalogDir: string):
       raw.push({ status: m ? m[1]! : "M", path: realOrNearest(m ? m[2]! : item) });
     }
   }
-  return raw
-    .map((f) => ({ status: f.status as TouchedFile["status"], path: path.relative(root, f.path).split(path.sep).join("/") }))
-    .filter((f) => !f.path.startsWith("..") && ["A", "M", "D"].includes(f.status));
+  const files = raw.map((f) => ({ status: f.status as TouchedFile["status"], path: path.relative(root, f.path).split(path.sep).join("/") }));
+  // Named by hand, a path outside the catalog is a mistake worth a line; from git, it is just another part of the repository.
+  if (listed !== undefined) {
+    for (const f of files) if (f.path.startsWith("..")) process.stderr.write(escapeControl(`note: ${path.resolve(root, f.path)} is outside the catalog ${root}; not counted`) + "\n");
+  }
+  return files.filter((f) => !f.path.startsWith("..") && ["A", "M", "D"].includes(f.status));
 }
 
 runFromInvocationFolder();
