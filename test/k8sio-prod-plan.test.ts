@@ -239,3 +239,55 @@ describe("what the review of the real estate asked for", () => {
     for (const r of users) expect(r.provider).toBe(provider.urn);
   });
 });
+
+describe("import-spec on the real estate (prod stack, upstream layout)", () => {
+  type ImportFile = import("../src/adopt/import-spec").ImportFile;
+  let all: ImportFile;
+  let shared: ImportFile;
+  let status: number | null;
+  beforeAll(() => {
+    const dir = tempDir("import-");
+    const r = run("import-spec", "--stack", "prod", "--catalog", root, "--out", path.join(dir, "all.json"));
+    status = r.status;
+    all = JSON.parse(fs.readFileSync(path.join(dir, "all.json"), "utf8")) as ImportFile;
+    run("import-spec", "--stack", "prod", "--catalog", root, "--only", "k8s-staging-images", "k8s-staging-kubernetes", "--out", path.join(dir, "shared.json"));
+    shared = JSON.parse(fs.readFileSync(path.join(dir, "shared.json"), "utf8")) as ImportFile;
+  }, 120_000);
+  const id = (f: ImportFile, type: string, name: string) => f.resources.find((r) => r.type === type && r.logicalName === name)?.id;
+
+  it("every declaration is imported, looked up or created by pulumi up, exactly once, at the plan's URNs", () => {
+    expect(status).toBe(0);
+    const urns = new Set(plan.resources.map((r) => r.urn));
+    const custom = all.resources.filter((r) => !r.component).length;
+    const components = all.resources.length - custom;
+    expect(custom + components + all.unresolved.length + all.created.length).toBe(urns.size);
+    for (const c of all.created) expect(urns.has(c.urn), c.urn).toBe(true);
+    for (const u of all.unresolved) expect(urns.has(u.urn), u.urn).toBe(true);
+    expect(components).toBe(93);
+  });
+
+  it("literal ids of the real estate: bash-made, Terraform-made and the kubernetes gcr.io repository", () => {
+    expect(id(all, T.repository, "k8s-staging-kind/gcr.io")).toBe("projects/k8s-staging-kind/locations/us/repositories/gcr.io");
+    expect(id(all, T.repository, "k8s-staging-kind/images")).toBe("projects/k8s-staging-kind/locations/us-central1/repositories/images");
+    expect(id(all, T.bucket, "k8s-staging-kind-gcb")).toBe("k8s-staging-kind/k8s-staging-kind-gcb");
+    expect(id(all, T.repository, "k8s-staging-images/kro")).toBe("projects/k8s-staging-images/locations/us-central1/repositories/kro");
+    expect(id(all, T.repository, "k8s-staging-kubernetes/gcr.io")).toBe("projects/k8s-staging-kubernetes/locations/us/repositories/gcr.io");
+    expect(id(all, T.project, "k8s-staging-kubernetes")).toBe("k8s-staging-kubernetes");
+    expect(id(all, T.repositoryIam, "k8s-staging-kubernetes/gcr.io/roles/artifactregistry.writer/serviceAccount:304687256732@cloudbuild.gserviceaccount.com")).toBe(
+      "projects/k8s-staging-kubernetes/locations/us/repositories/gcr.io roles/artifactregistry.writer serviceAccount:304687256732@cloudbuild.gserviceaccount.com",
+    );
+    expect(id(all, T.bucketIam, "k8s-staging-images-gcb/roles/storage.admin/serviceAccount:gcb-builder@k8s-infra-prow-build-trusted.iam.gserviceaccount.com")).toBe(
+      "b/k8s-staging-images-gcb roles/storage.admin serviceAccount:gcb-builder@k8s-infra-prow-build-trusted.iam.gserviceaccount.com",
+    );
+  });
+
+  it("--only the two Terraform projects: exactly their resources; their build accounts are left for pulumi up", () => {
+    const under = (u: string) => /SharedStagingProject(\$[^:]+:[^:]+:[^:]+)?::k8s-staging-(images|kubernetes)/.test(u) || /SharedStagingProject\$/.test(u);
+    expect(shared.created.every((c) => under(c.urn))).toBe(true);
+    expect(shared.resources.filter((r) => r.component).map((r) => r.logicalName).sort()).toEqual(["k8s-staging-images", "k8s-staging-kubernetes"]);
+    expect(shared.unresolved).toEqual([]);
+    const accounts = shared.created.filter((c) => c.type === T.account);
+    expect(accounts.length).toBe(38);
+    expect(shared.resources.some((r) => r.type === T.account)).toBe(false);
+  });
+});

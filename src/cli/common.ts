@@ -137,23 +137,32 @@ export function countLine(problems: Problem[]): string {
 }
 
 /** Runs a command body and turns failures into the documented exit codes. */
-export function runCommand(usage: string, body: () => number): void {
-  let code: number;
+export function runCommand(usage: string, body: () => number | Promise<number>): void {
   if (wantsHelp(process.argv.slice(2))) {
     process.stdout.write(`usage: ${usage}\n`);
     process.exitCode = EXIT.ok;
     return;
   }
-  try {
-    code = body();
-  } catch (e) {
+  const failed = (e: unknown): number => {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${escapeControl(e.message)}\nusage: ${usage}\n`);
-      code = EXIT.usage;
-    } else if (e instanceof ConfigError) {
+      return EXIT.usage;
+    }
+    if (e instanceof ConfigError) {
       printProblems(e.problems);
-      code = EXIT.errors;
-    } else throw e;
+      return EXIT.errors;
+    }
+    throw e;
+  };
+  try {
+    const code = body();
+    if (typeof code === "number") process.exitCode = code;
+    else
+      void code.then(
+        (c) => void (process.exitCode = c),
+        (e: unknown) => void (process.exitCode = failed(e)),
+      );
+  } catch (e) {
+    process.exitCode = failed(e);
   }
-  process.exitCode = code;
 }
