@@ -344,6 +344,17 @@ describe("--lookup through the Cloud Identity API (a local stand-in)", () => {
     }
   });
 
+  it("no credentials: exit 1, one line saying how to log in, no file", async () => {
+    const out = path.join(tempDir("import-spec"), "no-credentials.json");
+    const env = { GOOGLE_OAUTH_ACCESS_TOKEN: "", GOOGLE_APPLICATION_CREDENTIALS: path.join(tempDir("import-spec"), "missing.json") };
+    const r = await runAsync(["--lookup", "--out", out], env);
+    expect(r.status).toBe(1);
+    expect(r.stderr.split("\n").filter((l) => l && !/: note: /.test(l))).toEqual([
+      expect.stringMatching(/^error: --lookup needs Google credentials: run gcloud auth application-default login \(or set GOOGLE_OAUTH_ACCESS_TOKEN\); .+; nothing is written$/),
+    ]);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it("an unreachable API: exit 1, one line, no file", async () => {
     const out = path.join(tempDir("import-spec"), "unreachable.json");
     const r = await runAsync(["--lookup", "--api-root", "http://127.0.0.1:9/", "--out", out], { GOOGLE_OAUTH_ACCESS_TOKEN: "test-token" });

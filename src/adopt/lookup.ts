@@ -33,6 +33,13 @@ export interface LookupOptions {
 async function token(options: LookupOptions): Promise<string> {
   const given = options.accessToken ?? process.env.GOOGLE_OAUTH_ACCESS_TOKEN;
   if (given) return given;
+  // Off Google Cloud, the metadata-server probe of google-auth-library warns on stderr; the
+  // error below already says what to do, so that warning is not printed.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (rest[0] === "MetadataLookupWarning" || (rest[0] as { type?: string } | undefined)?.type === "MetadataLookupWarning") return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
   try {
     const auth = new GoogleAuth({ scopes: [SCOPE] });
     const t = await auth.getAccessToken();
@@ -42,6 +49,8 @@ async function token(options: LookupOptions): Promise<string> {
     throw new LookupError(
       `--lookup needs Google credentials: run gcloud auth application-default login (or set GOOGLE_OAUTH_ACCESS_TOKEN); ${(e as Error).message.split("\n")[0]}`,
     );
+  } finally {
+    process.emitWarning = emitWarning;
   }
 }
 
