@@ -3,7 +3,8 @@
  * staging projects (plus one shared repository per 10 projects), measured in one run;
  * then one large images.yaml (10 MB by default), validated beside both parsers' floors,
  * each in its own process so that its peak memory is its own.
- * Usage: npm run bench [-- --sizes 100,1000,3000] [--large MB (0: skip)]
+ * then the program under the real Pulumi runtime against the engine stand-in (bench/engine.ts).
+ * Usage: npm run bench [-- --sizes 100,1000,3000] [--large MB (0: skip)] [--no-engine]
  */
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -17,6 +18,7 @@ import { policyOf, readStackConfigFile } from "../src/config";
 import { buildEstate } from "../src/estate/estate";
 import { toPlan } from "../src/estate/plan";
 import { diffPlans } from "../src/review/diff";
+import { engineBench } from "./engine";
 
 const ROOT = path.resolve(__dirname, "..");
 const config = readStackConfigFile(ROOT, "prod");
@@ -190,3 +192,6 @@ if (largeMB > 0) {
   console.log(JSON.stringify({ bench: "large-images-yaml", ...large }));
 }
 fs.rmSync(work, { recursive: true, force: true });
+
+// The program under the real runtime and the engine stand-in (bench/engine.ts).
+if (!process.argv.includes("--no-engine")) void engineBench();

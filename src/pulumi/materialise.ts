@@ -28,8 +28,9 @@ const RESOURCE_CLASSES: { [T in ResourceType]: Constructor<T> } = {
 
 /** Groups one staging project's (or the promoter's) resources in the preview. */
 export class EstateComponent extends pulumi.ComponentResource {
-  constructor(type: string, name: string, opts?: pulumi.ComponentResourceOptions) {
-    super(type, name, {}, opts);
+  /** `inputs` are what the plan shows for the component (its project id, account or domain); the engine records them in the state. */
+  constructor(type: string, name: string, inputs: Record<string, string>, opts?: pulumi.ComponentResourceOptions) {
+    super(type, name, inputs, opts);
   }
 
   /** Called once all children exist. */
@@ -65,7 +66,7 @@ export function materialise(declarations: readonly Declaration[]): Map<string, p
   for (const d of declarations) {
     const parent = d.parent ? find(d.parent) : undefined;
     if (isComponent(d)) {
-      const c = new EstateComponent(d.type, d.name, { parent });
+      const c = new EstateComponent(d.type, d.name, d.inputs, { parent });
       components.push(c);
       made.set(d.urn, c);
       continue;
