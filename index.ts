@@ -1,3 +1,5 @@
+// First: stack traces without the loader's source-map lookups (see the module).
+import "./src/pulumi/plain-stacks";
 import { deployStaging } from "./src/pulumi/program";
 
 // Stack config -> catalog (validated) -> estate (declarations) -> resources.

@@ -58,8 +58,15 @@ export async function engineBench(): Promise<void> {
   repairGroups(sample);
   removeStalePromotions(sample, PROD_POLICY);
   const prod = timing(await runProgram({ stack: "prod", dryRun: true, config: { "k8s-infra-staging:catalogRoot": sample } }));
-  const floor = timing(await runProgram({ stack: "floor", dir: FLOOR, dryRun: true, env: { FLOOR_RESOURCES: String(prod.resources) } }));
-  rows.push({ case: "prod preview, real sample", ...prod }, { case: `floor: ${prod.resources} bare custom resources`, ...floor });
+  const floor = timing(await runProgram({ stack: "floor", dir: FLOOR, dryRun: true, env: { FLOOR_RESOURCES: String(prod.resources), FLOOR_PLAIN_STACKS: "true" } }));
+  const mappedFloor = timing(await runProgram({ stack: "floor", dir: FLOOR, dryRun: true, env: { FLOOR_RESOURCES: String(prod.resources) } }));
+  const mapped = timing(await runProgram({ stack: "prod", dryRun: true, config: { "k8s-infra-staging:catalogRoot": sample }, env: { K8S_INFRA_MAPPED_STACKS: "true" } }));
+  rows.push(
+    { case: "prod preview, real sample", ...prod },
+    { case: `floor: ${prod.resources} bare custom resources, plain stacks`, ...floor },
+    { case: "prod preview, source-mapped stacks (K8S_INFRA_MAPPED_STACKS)", ...mapped },
+    { case: `floor: ${prod.resources} bare custom resources, source-mapped stacks`, ...mappedFloor },
+  );
 
   console.log("\nThe program under the Pulumi Node.js runtime (engine stand-in), milliseconds from spawning node");
   console.table(rows);
@@ -68,7 +75,7 @@ export async function engineBench(): Promise<void> {
     `start (spawn -> first program resource, ${fast.resources} resources): ${fast.firstMs} ms without the type check, ${checked.firstMs} ms with it; ` +
       `per resource on the real sample: ${prod.perResourceMs} ms, floor ${floor.perResourceMs} ms (${ratio}x)`,
   );
-  console.log(JSON.stringify({ bench: "engine", start: { noCheck: fast, typeCheck: checked }, prod, floor, perResourceRatio: ratio }));
+  console.log(JSON.stringify({ bench: "engine", start: { noCheck: fast, typeCheck: checked }, prod, floor, mapped, mappedFloor, perResourceRatio: ratio }));
 }
 
 if (require.main === module) void engineBench();

@@ -7,6 +7,9 @@ class FloorResource extends pulumi.CustomResource {
   }
 }
 
+// The same treatment of stack traces as the program (src/pulumi/plain-stacks.ts), when asked for.
+if (process.env.FLOOR_PLAIN_STACKS === "true") Reflect.deleteProperty(Error, "prepareStackTrace");
+
 // As many bare custom resources as the benchmark asks for, each with a few plain inputs.
 const count = Number(process.env.FLOOR_RESOURCES ?? "1000");
 for (let i = 0; i < count; i++) {
