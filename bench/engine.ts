@@ -59,11 +59,15 @@ export async function engineBench(): Promise<void> {
   removeStalePromotions(sample, PROD_POLICY);
   const prod = timing(await runProgram({ stack: "prod", dryRun: true, config: { "k8s-infra-staging:catalogRoot": sample } }));
   const floor = timing(await runProgram({ stack: "floor", dir: FLOOR, dryRun: true, env: { FLOOR_RESOURCES: String(prod.resources), FLOOR_PLAIN_STACKS: "true" } }));
+  const gcpFloor = timing(
+    await runProgram({ stack: "floor", dir: FLOOR, dryRun: true, env: { FLOOR_RESOURCES: String(prod.resources), FLOOR_PLAIN_STACKS: "true", FLOOR_KIND: "gcp" } }),
+  );
   const mappedFloor = timing(await runProgram({ stack: "floor", dir: FLOOR, dryRun: true, env: { FLOOR_RESOURCES: String(prod.resources) } }));
   const mapped = timing(await runProgram({ stack: "prod", dryRun: true, config: { "k8s-infra-staging:catalogRoot": sample }, env: { K8S_INFRA_MAPPED_STACKS: "true" } }));
   rows.push(
     { case: "prod preview, real sample", ...prod },
     { case: `floor: ${prod.resources} bare custom resources, plain stacks`, ...floor },
+    { case: `floor: ${prod.resources} gcp.projects.IAMMember, plain stacks`, ...gcpFloor },
     { case: "prod preview, source-mapped stacks (K8S_INFRA_MAPPED_STACKS)", ...mapped },
     { case: `floor: ${prod.resources} bare custom resources, source-mapped stacks`, ...mappedFloor },
   );
@@ -71,11 +75,12 @@ export async function engineBench(): Promise<void> {
   console.log("\nThe program under the Pulumi Node.js runtime (engine stand-in), milliseconds from spawning node");
   console.table(rows);
   const ratio = Number((prod.perResourceMs / floor.perResourceMs).toFixed(2));
+  const gcpRatio = Number((prod.perResourceMs / gcpFloor.perResourceMs).toFixed(2));
   console.log(
     `start (spawn -> first program resource, ${fast.resources} resources): ${fast.firstMs} ms without the type check, ${checked.firstMs} ms with it; ` +
-      `per resource on the real sample: ${prod.perResourceMs} ms, floor ${floor.perResourceMs} ms (${ratio}x)`,
+      `per resource on the real sample: ${prod.perResourceMs} ms, floor ${floor.perResourceMs} ms (${ratio}x), provider-class floor ${gcpFloor.perResourceMs} ms (${gcpRatio}x)`,
   );
-  console.log(JSON.stringify({ bench: "engine", start: { noCheck: fast, typeCheck: checked }, prod, floor, mapped, mappedFloor, perResourceRatio: ratio }));
+  console.log(JSON.stringify({ bench: "engine", start: { noCheck: fast, typeCheck: checked }, prod, floor, gcpFloor, mapped, mappedFloor, perResourceRatio: ratio, perResourceRatioToProviderClass: gcpRatio }));
 }
 
 if (require.main === module) void engineBench();
