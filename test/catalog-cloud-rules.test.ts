@@ -184,6 +184,7 @@ describe("extension keys for upstream's special cases", () => {
         "  buckets:",
         "    k8s-demo-sandbox:",
         "      private: true",
+        "      keepObjects: true",
         "      iam:",
         "        - role: roles/storage.objectAdmin",
         "          members: [group:k8s-infra-release-editors@kubernetes.io]",
@@ -203,8 +204,8 @@ describe("extension keys for upstream's special cases", () => {
       },
     ]);
     expect(p.buckets).toEqual([
-      { name: "k8s-demo-sandbox", private: true, versioning: false, iam: [{ role: "roles/storage.objectAdmin", members: ["group:k8s-infra-release-editors@kubernetes.io"] }] },
-      { name: "k8s-staging-demo-gcb", private: false, versioning: false, iam: [], retentionDays: 30 },
+      { name: "k8s-demo-sandbox", private: true, keepObjects: true, versioning: false, iam: [{ role: "roles/storage.objectAdmin", members: ["group:k8s-infra-release-editors@kubernetes.io"] }] },
+      { name: "k8s-staging-demo-gcb", private: false, keepObjects: false, versioning: false, iam: [], retentionDays: 30 },
     ]);
   });
 
@@ -220,7 +221,7 @@ describe("extension keys for upstream's special cases", () => {
         "  buckets:",
         "    k8s-staging-demo:",
         "      private: true",
-        "    Bad_Bucket:",
+        "    Bad_Bucket: {keepObjects: true}",
       ),
     });
     expect(r.errors).toEqual([
@@ -308,10 +309,10 @@ describe("names the estate would declare twice are errors at their line, never a
         "  buckets:",
         "    k8s-staging-demo:",
         "      retentionDays: 5",
-        "    k8s-shared-sandbox:",
+        "    k8s-shared-sandbox: {retentionDays: 7}",
         "k8s-staging-third:",
         "  buckets:",
-        "    k8s-shared-sandbox:",
+        "    k8s-shared-sandbox: {retentionDays: 7}",
       ),
       [GROUPS]: groupsFile(stagingGroup("demo"), stagingGroup("other"), stagingGroup("third")),
     });
@@ -344,9 +345,29 @@ describe("more that the review of the real estate found", () => {
     ]);
   });
 
+  it("an extra bucket says how long its objects live (retentionDays) or that it keeps them (keepObjects: true); never both, never on a default bucket", () => {
+    const r = check({
+      "infra.yaml": infra(
+        "k8s-staging-demo:",
+        "  buckets:",
+        "    k8s-demo-silent:",
+        "      private: true",
+        "    k8s-demo-both: {retentionDays: 7, keepObjects: true}",
+        "    k8s-staging-demo-gcb: {keepObjects: true}",
+        "    k8s-demo-kept: {keepObjects: true}",
+        "    k8s-demo-expiring: {retentionDays: 7}",
+      ),
+    });
+    expect(r.errors).toEqual([
+      "infra.yaml:7:11: error: extra bucket k8s-demo-silent must say how long its objects live: retentionDays: N (1 to 3650), or keepObjects: true to keep them with no lifecycle rule",
+      "infra.yaml:9:45: error: set either retentionDays or keepObjects: true for k8s-demo-both, not both",
+      "infra.yaml:10:34: error: k8s-staging-demo-gcb is a default staging bucket: its objects are deleted after retentionDays (the stack's bucket retention by default); keepObjects applies to extra buckets",
+    ]);
+  });
+
   it("a bucket may keep object versions (versioning), as upstream's simple_bucket module does by default", () => {
     const r = check({ "infra.yaml": infra("k8s-staging-demo:", "  buckets:", "    k8s-staging-demo-gcb:", "      versioning: true") });
     expect(r.all).toEqual([]);
-    expect((project(r, "k8s-staging-demo") as DedicatedProject).buckets).toEqual([{ name: "k8s-staging-demo-gcb", private: false, versioning: true, iam: [] }]);
+    expect((project(r, "k8s-staging-demo") as DedicatedProject).buckets).toEqual([{ name: "k8s-staging-demo-gcb", private: false, keepObjects: false, versioning: true, iam: [] }]);
   });
 });

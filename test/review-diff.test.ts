@@ -127,18 +127,21 @@ describe("diffPlans and renderDiff", () => {
     expect(lines.at(-2)).toMatch(new RegExp(`^0 to create, 0 to change, ${deletes} to delete \\(7 protected\\) in 1 staging project( and .*)?$`));
   });
 
-  it("a changed input: a ~ line with field: old -> new (cleanup 90 -> 30 days on a dedicated project)", () => {
+  it("a changed input: a ~ line with field: old -> new (cleanup 90 -> 30 days on a dedicated project: both repositories)", () => {
     const head = planOf(copyBundled({ "infra.yaml": INFRA.kindCleanup30 }));
     const diff = diffPlans(base, head);
-    expect(diff.totals).toEqual({ creates: 0, changes: 1, deletes: 0 });
-    expect(diff.projects[0]?.entries[0]?.changes.map((c) => c.field)).toEqual(["cleanupPolicies"]);
+    expect(diff.totals).toEqual({ creates: 0, changes: 2, deletes: 0 });
+    expect(diff.projects[0]?.entries.map((e) => e.changes.map((c) => c.field))).toEqual([["cleanupPolicies"], ["cleanupPolicies"]]);
     expect(renderDiff(diff, PLAIN)).toBe(
       [
-        "k8s-staging-kind (+0 ~1 -0)",
+        "k8s-staging-kind (+0 ~2 -0)",
+        // the gcr.io repository's cleanup follows the project's days, as a dry run
+        "  ~ Repository k8s-staging-kind/gcr.io",
+        `      cleanupPolicies: ${CLEANUP_90} -> ${CLEANUP_30}`,
         "  ~ Repository k8s-staging-kind/images",
         `      cleanupPolicies: ${CLEANUP_90} -> ${CLEANUP_30}`,
         "",
-        "0 to create, 1 to change, 0 to delete in 1 staging project",
+        "0 to create, 2 to change, 0 to delete in 1 staging project",
         "",
       ].join("\n"),
     );
@@ -182,7 +185,7 @@ describe("diffPlans and renderDiff", () => {
     const diff = diffPlans(base, head);
     expect(diff.projects.slice(0, 4).map((p) => [p.project, p.creates, p.changes, p.deletes])).toEqual([
       ["k8s-staging-cluster-api-gcp", 1, 0, 1],
-      ["k8s-staging-kind", 1, 1, 0],
+      ["k8s-staging-kind", 1, 2, 0],
       ["k8s-staging-kueue", 0, 0, ofProject(base, "k8s-staging-kueue").length],
       ["k8s-staging-newproj", ofProject(head, "k8s-staging-newproj").length, 0, 0],
     ]);
@@ -193,7 +196,9 @@ describe("diffPlans and renderDiff", () => {
         "k8s-staging-cluster-api-gcp (+1 ~0 -1)",
         "  - Service k8s-staging-cluster-api-gcp/oslogin.googleapis.com",
         "  + Service k8s-staging-cluster-api-gcp/run.googleapis.com",
-        "k8s-staging-kind (+1 ~1 -0)",
+        "k8s-staging-kind (+1 ~2 -0)",
+        "  ~ Repository k8s-staging-kind/gcr.io",
+        `      cleanupPolicies: ${CLEANUP_90} -> ${CLEANUP_30}`,
         "  ~ Repository k8s-staging-kind/images",
         `      cleanupPolicies: ${CLEANUP_90} -> ${CLEANUP_30}`,
         "  + Service k8s-staging-kind/container.googleapis.com",
@@ -201,7 +206,7 @@ describe("diffPlans and renderDiff", () => {
       ].join("\n"),
     );
     expect(out.indexOf("\nk8s-staging-kueue (")).toBeLessThan(out.indexOf("\nk8s-staging-newproj ("));
-    expect(out).toMatch(/\n\d+ to create, 1 to change, \d+ to delete \(7 protected\) in 4 staging projects( and [^\n]*)?\n$/);
+    expect(out).toMatch(/\n\d+ to create, 2 to change, \d+ to delete \(7 protected\) in 4 staging projects( and [^\n]*)?\n$/);
   });
 
   it("option changes are shown as (protect), (retainOnDelete), (dependsOn)", () => {

@@ -119,7 +119,7 @@ describe("renderListing on the bundled catalog", () => {
       const writers = `k8s-infra-staging-${name}@example.com`;
       const n = memberCount(writers);
       expect(block(id).body.slice(0, 4), id).toEqual([
-        `  registries  gcr.io/${id} (kept), us-central1-docker.pkg.dev/${id}/images (cleanup after 90 days)`,
+        `  registries  gcr.io/${id} (cleanup after 90 days, dry run), us-central1-docker.pkg.dev/${id}/images (cleanup after 90 days)`,
         `  buckets     gs://${id} (60 days), gs://${id}-gcb (60 days)`,
         `  writers     ${writers} (${n} member${n === 1 ? "" : "s"})`,
         `  builder     gcb-image-builder@${id}.iam.gserviceaccount.com`,
@@ -172,7 +172,8 @@ describe("renderListing on the bundled catalog", () => {
       "  grants      artifactregistry.reader ×8, artifactregistry.repoAdmin ×4, artifactregistry.writer ×8, cloudbuild.builds.editor ×1, iam.serviceAccountTokenCreator ×4, iam.serviceAccountUser ×4, iam.workloadIdentityUser ×4, storage.admin ×2, viewer ×5",
     );
     expect(text).toContain("(cleanup after 90 days, dry run)");
-    expect(text.match(/dry run/g)).toHaveLength(1);
+    // one shared repository declares a dry run; each dedicated project's gcr.io repository is one
+    expect(text.match(/dry run/g)).toHaveLength(1 + DEDICATED.length);
   });
 
   it("ends with the promoter's line and the summary line", () => {

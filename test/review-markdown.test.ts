@@ -98,11 +98,13 @@ describe("renderMarkdown", () => {
 
   it("a changed input: a ! line per resource and per field, old -> new", () => {
     const md = renderMarkdown(diffWith(INFRA.kindCleanup30), TITLE);
-    expect(md).toContain("\n| `k8s-staging-kind` |  | 1 |  |\n");
+    expect(md).toContain("\n| `k8s-staging-kind` |  | 2 |  |\n");
     expect(section(md, "k8s-staging-kind")).toEqual([
-      "<details><summary><code>k8s-staging-kind</code>: +0 ~1 -0</summary>",
+      "<details><summary><code>k8s-staging-kind</code>: +0 ~2 -0</summary>",
       "",
       "```diff",
+      "! Repository k8s-staging-kind/gcr.io",
+      '!     cleanupPolicies: [{"id":"delete-images-older-than-90-days","action":"DELETE","condition":{"tagState":"ANY","olderThan":"7776000s"}}] -> [{"id":"delete-images-older-than-30-days","action":"DELETE","condition":{"tagState":"ANY","olderThan":"2592000s"}}]',
       "! Repository k8s-staging-kind/images",
       '!     cleanupPolicies: [{"id":"delete-images-older-than-90-days","action":"DELETE","condition":{"tagState":"ANY","olderThan":"7776000s"}}] -> [{"id":"delete-images-older-than-30-days","action":"DELETE","condition":{"tagState":"ANY","olderThan":"2592000s"}}]',
       "```",
@@ -118,13 +120,13 @@ describe("renderMarkdown", () => {
     const newproj = diff.projects.find((p) => p.project === "k8s-staging-newproj")!.creates;
     expect(rows.slice(0, 3)).toEqual([
       "| `k8s-staging-cluster-api-gcp` |  |  | **1** |",
-      "| `k8s-staging-kind` |  | 1 |  |",
+      "| `k8s-staging-kind` |  | 2 |  |",
       `| \`k8s-staging-newproj\` | ${newproj} |  |  |`,
     ]);
     expect(rows).toHaveLength(diff.projects.length);
     expect(md.match(/<details>/g)).toHaveLength(diff.projects.length);
     expect(md.match(/```diff/g)).toHaveLength(diff.projects.length);
-    expect(md).toMatch(new RegExp(`\\n${diff.totals.creates} to create, 1 to change, 1 to delete in 3 staging projects( and .*)?\\n`));
+    expect(md).toMatch(new RegExp(`\\n${diff.totals.creates} to create, 2 to change, 1 to delete in 3 staging projects( and .*)?\\n`));
   });
 
   it("more than 20 protected deletions: the first 20, then how many more", () => {

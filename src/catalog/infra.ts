@@ -231,11 +231,21 @@ function readBuckets(
         err([...at, "private"], `${name} is a default staging bucket: its public read is part of the staging design; only iam and retentionDays may be set`, "key");
       if (b?.retentionDays !== undefined && (b.retentionDays < 1 || b.retentionDays > MAX_CLEANUP_DAYS))
         err([...at, "retentionDays"], `retentionDays must be 1 to ${MAX_CLEANUP_DAYS}`);
+      const keepObjects = b?.keepObjects ?? false;
+      if (defaults.includes(name)) {
+        if (b?.keepObjects !== undefined)
+          err([...at, "keepObjects"], `${name} is a default staging bucket: its objects are deleted after retentionDays (the stack's bucket retention by default); keepObjects applies to extra buckets`, "key");
+      } else if (keepObjects && b?.retentionDays !== undefined) {
+        err([...at, "keepObjects"], `set either retentionDays or keepObjects: true for ${name}, not both`, "key");
+      } else if (!keepObjects && b?.retentionDays === undefined) {
+        err(at, `extra bucket ${name} must say how long its objects live: retentionDays: N (1 to ${MAX_CLEANUP_DAYS}), or keepObjects: true to keep them with no lifecycle rule`, "key");
+      }
       const iam = readGrants(b?.iam, [...at, "iam"], err, policy);
       return {
         name,
         iam,
         private: b?.private ?? !defaults.includes(name),
+        keepObjects,
         versioning: b?.versioning ?? false,
         ...(b?.retentionDays !== undefined ? { retentionDays: b.retentionDays } : {}),
       };

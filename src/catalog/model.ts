@@ -33,6 +33,8 @@ export interface BucketSettings {
   /** extra buckets only: no public read */
   private: boolean;
   retentionDays?: number;
+  /** extra buckets only: objects are kept forever (no lifecycle rule), as the entry says explicitly */
+  keepObjects: boolean;
   /** keep noncurrent object versions (object versioning) */
   versioning: boolean;
 }

@@ -28,6 +28,7 @@ export const BucketEntrySchema = strictMap({
   iam: z.array(IamGrantSchema).optional(),
   private: z.boolean().optional(),
   retentionDays: wholeNumber.optional(),
+  keepObjects: z.boolean().optional(),
   versioning: z.boolean().optional(),
 }).nullable();
 

@@ -8,7 +8,7 @@ import { ConfigError, EXAMPLE_STACK, locateCatalog, policyOf, PROJECT_DIR, readS
 export { PROJECT_DIR };
 
 /** Exit codes shared by the offline commands. */
-export const EXIT = { ok: 0, errors: 1, usage: 2, protectedDelete: 3 } as const;
+export const EXIT = { ok: 0, errors: 1, usage: 2, protectedDelete: 3, policyViolation: 4 } as const;
 
 export class UsageError extends Error {}
 
@@ -41,7 +41,7 @@ export function runFromInvocationFolder(): void {
   const event = process.env.npm_lifecycle_event;
   if (cwd && event && COMMANDS.includes(event) && fs.existsSync(cwd)) process.chdir(cwd);
 }
-const COMMANDS = ["validate", "plan", "check-change", "migrate", "bench", "schemas"];
+const COMMANDS = ["validate", "plan", "check-change", "migrate", "bench", "schemas", "policy", "import-spec"];
 
 export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
   const out: ParsedFlags = { values: new Map(), switches: new Set(), lists: new Map() };

@@ -62,6 +62,8 @@ export function declareDedicatedProject(b: EstateBuilder, p: DedicatedProject, c
     repositoryId: "gcr.io",
     location: "us",
     description: `gcr.io/${p.id}: staging images of ${p.name}`,
+    // gcr.io/<project> keeps every image people pull by tag: its cleanup policy only reports (a dry run).
+    cleanup: { olderThanDays: p.cleanup.olderThanDays, dryRun: true },
   });
   const regional = declareRepository(b, core, {
     repositoryId: "images",

@@ -84,6 +84,8 @@ const CASES: Record<string, SpecialCase> = {
       buckets: {
         "k8s-artifacts-system-packages-sandbox": {
           private: true,
+          // ensure_private_gcs_bucket (infra/gcp/bash/lib_gcs.sh) sets no lifecycle: its objects are kept.
+          keepObjects: true,
           iam: [{ role: "roles/storage.objectAdmin", members: ["group:k8s-infra-release-editors@kubernetes.io"] }],
         },
       },

@@ -81,6 +81,7 @@ export interface RepositoryEntry {
 export interface BucketEntry {
   iam?: IamGrant[];
   retentionDays?: number;
+  keepObjects?: true;
   versioning?: true;
   private?: boolean;
 }

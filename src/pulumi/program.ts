@@ -1,27 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadCatalog } from "../catalog/catalog";
 import { CatalogError, formatProblem } from "../catalog/problems";
-import { locateCatalog, parseStackConfig, policyOf, PROJECT, type StackConfig } from "../config";
+import { locateCatalog, policyOf } from "../config";
 import { buildEstate, type Estate } from "../estate/estate";
+import { configFromEngine } from "./engine-config";
 import { materialise } from "./materialise";
 
-
-/** Reads this project's keys from the engine's configuration; every bad key is named. */
-export function configFromEngine(): StackConfig {
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-    const [ns, name] = key.split(":", 2);
-    if (ns === PROJECT && name) raw[name] = value;
-  }
-  const { config, issues } = parseStackConfig(raw);
-  if (!config) {
-    throw new Error(
-      `stack ${pulumi.getStack()} configuration is invalid; nothing is declared:\n` +
-        issues.map((i) => `  ${PROJECT}:${i.key} ${i.message}`).join("\n"),
-    );
-  }
-  return config;
-}
+export { configFromEngine };
 
 /**
  * The whole program: config -> catalog -> estate -> resources. Any input error
