@@ -10,17 +10,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 USAGE="npm run apply -- [--stack NAME]   (the catalog is the stack's catalogRoot; state: PULUMI_BACKEND_URL)"
 
-STACK="prod"
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --stack) need_value "$@"; STACK="$2"; shift 2 ;;
-    -h|--help) echo "usage: $USAGE"; exit 0 ;;
-    *) die_usage "unexpected argument \"$1\"" ;;
-  esac
-done
-require_backend
-CATALOG="$(stack_catalog_root "$STACK")" || exit 2
-[[ -d "$CATALOG" ]] || { echo "error: the catalog of stack $STACK, $CATALOG, is not checked out" >&2; exit 2; }
+stack_job_setup "$@"
 echo "apply: stack $STACK, catalog $CATALOG at $(git -C "$CATALOG" rev-parse --short HEAD 2>/dev/null || echo "(not a git checkout)")"
 
 program validate --stack "$STACK" || { code=$?; echo "apply: the catalog does not validate (exit $code); nothing applied"; exit "$code"; }

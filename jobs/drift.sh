@@ -9,17 +9,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 USAGE="npm run drift -- [--stack NAME]   (the catalog is the stack's catalogRoot; state: PULUMI_BACKEND_URL)"
 
-STACK="prod"
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --stack) need_value "$@"; STACK="$2"; shift 2 ;;
-    -h|--help) echo "usage: $USAGE"; exit 0 ;;
-    *) die_usage "unexpected argument \"$1\"" ;;
-  esac
-done
-require_backend
-CATALOG="$(stack_catalog_root "$STACK")" || exit 2
-[[ -d "$CATALOG" ]] || { echo "error: the catalog of stack $STACK, $CATALOG, is not checked out" >&2; exit 2; }
+stack_job_setup "$@"
 program validate --stack "$STACK" || { code=$?; echo "drift: the catalog does not validate (exit $code); no drift check"; exit "$code"; }
 
 OUTPUT="$(mktemp)"

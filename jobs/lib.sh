@@ -44,3 +44,19 @@ require_backend() {
   fi
   command -v pulumi >/dev/null || { echo "error: the pulumi CLI is not on PATH" >&2; exit 2; }
 }
+
+# apply and drift: `[--stack NAME]` (default prod), a backend, and the stack's catalog checked out.
+# Sets STACK and CATALOG.
+stack_job_setup() {
+  STACK="prod"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --stack) need_value "$@"; STACK="$2"; shift 2 ;;
+      -h|--help) echo "usage: $USAGE"; exit 0 ;;
+      *) die_usage "unexpected argument \"$1\"" ;;
+    esac
+  done
+  require_backend
+  CATALOG="$(stack_catalog_root "$STACK")" || exit 2
+  [[ -d "$CATALOG" ]] || { echo "error: the catalog of stack $STACK, $CATALOG, is not checked out" >&2; exit 2; }
+}
