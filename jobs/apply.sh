@@ -8,7 +8,7 @@
 # Exit: 0 applied; 1 catalog errors; 2 usage or no backend; 4 policy violations; pulumi's own code otherwise.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-USAGE="npm run apply -- [--stack NAME]   (the catalog is the stack's catalogRoot; state: PULUMI_BACKEND_URL)"
+USAGE="npm run apply -- [--stack NAME] [--catalog DIR]   (the catalog is the stack's catalogRoot; state: PULUMI_BACKEND_URL)"
 
 stack_job_setup "$@"
 echo "apply: stack $STACK, catalog $CATALOG at $(git -C "$CATALOG" rev-parse --short HEAD 2>/dev/null || echo "(not a git checkout)")"

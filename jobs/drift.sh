@@ -7,7 +7,7 @@
 # 2 usage or no backend; pulumi's own code when the preview itself fails.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-USAGE="npm run drift -- [--stack NAME]   (the catalog is the stack's catalogRoot; state: PULUMI_BACKEND_URL)"
+USAGE="npm run drift -- [--stack NAME] [--catalog DIR]   (the catalog is the stack's catalogRoot; state: PULUMI_BACKEND_URL)"
 
 stack_job_setup "$@"
 program validate --stack "$STACK" || { code=$?; echo "drift: the catalog does not validate (exit $code); no drift check"; exit "$code"; }

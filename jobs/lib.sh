@@ -45,13 +45,16 @@ require_backend() {
   command -v pulumi >/dev/null || { echo "error: the pulumi CLI is not on PATH" >&2; exit 2; }
 }
 
-# apply and drift: `[--stack NAME]` (default prod), a backend, and the stack's catalog checked out.
-# Sets STACK and CATALOG.
+# apply and drift: `[--stack NAME] [--catalog DIR]` (default prod), a backend, and the stack's
+# catalog checked out. pulumi reads the catalog at the stack's catalogRoot, so a --catalog must be
+# that folder (a check that the job checked out the catalog where the stack reads it). Sets STACK and CATALOG.
 stack_job_setup() {
   STACK="prod"
+  local given=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --stack) need_value "$@"; STACK="$2"; shift 2 ;;
+      --catalog) need_value "$@"; given="$2"; shift 2 ;;
       -h|--help) echo "usage: $USAGE"; exit 0 ;;
       *) die_usage "unexpected argument \"$1\"" ;;
     esac
@@ -59,4 +62,8 @@ stack_job_setup() {
   require_backend
   CATALOG="$(stack_catalog_root "$STACK")" || exit 2
   [[ -d "$CATALOG" ]] || { echo "error: the catalog of stack $STACK, $CATALOG, is not checked out" >&2; exit 2; }
+  if [[ -n "$given" ]]; then
+    [[ -d "$given" && "$(cd "$given" && pwd -P)" == "$(cd "$CATALOG" && pwd -P)" ]] ||
+      die_usage "--catalog $given is not the folder stack $STACK reads ($CATALOG, its catalogRoot); check the catalog out there"
+  fi
 }

@@ -167,7 +167,12 @@ describe("apply up to the pulumi call", () => {
       expect(prod.status).toBe(2);
       expect(prod.stderr).toMatch(/the catalog of stack prod, .*k8s\.io, is not checked out/);
     }
+    const elsewhere = job("apply", ["--stack", "example", "--catalog", tempDir("elsewhere-")], withPulumi(pulumi.bin));
+    expect(elsewhere.status).toBe(2);
+    expect(elsewhere.stderr).toContain("is not the folder stack example reads");
     expect(pulumi.calls()).toEqual([]);
+    // --catalog naming the stack's own catalogRoot is accepted
+    expect(job("apply", ["--stack", "example", "--catalog", path.join(REPO_ROOT, "projects")], withPulumi(pulumi.bin)).status).toBe(0);
   });
 });
 
