@@ -2,7 +2,7 @@ import { RE2JS } from "re2js";
 import { decode } from "./decode";
 import type { CatalogPolicy, StagingGroup } from "./model";
 import type { Problems } from "./problems";
-import { emailProblem, EXAMPLE_DOMAIN_SUFFIX, EXAMPLE_REFUSAL, GROUP_PREFIX, GROUP_SUFFIX_MAX } from "./rules";
+import { emailProblem, EXAMPLE_DOMAIN_SUFFIX, EXAMPLE_REFUSAL, GROUP_DESCRIPTION_MAX, GROUP_PREFIX, GROUP_SUFFIX_MAX } from "./rules";
 import { GroupsFileSchema, RestrictionsSchema } from "./schemas";
 import type { YamlFile } from "./yaml";
 
@@ -93,8 +93,8 @@ export function readGroups(
       if (g.owners && g.owners.length > 0) err(at("owners"), `staging group ${g.name} must not have owners; list them as managers`);
       if (g.settings?.ReconcileMembers !== "true")
         err(g.settings ? at("settings") : at("name"), `staging group ${g.name} must set settings.ReconcileMembers: "true"`);
-      if ((g.description ?? "").length > 300)
-        err(at("description"), `description of ${g.name} must be at most 300 characters (it has ${(g.description ?? "").length})`);
+      if ((g.description ?? "").length > GROUP_DESCRIPTION_MAX)
+        err(at("description"), `description of ${g.name} must be at most ${GROUP_DESCRIPTION_MAX} characters (it has ${(g.description ?? "").length})`);
       const seen = new Map<string, string>();
       for (const list of ["managers", "members"] as const) {
         (g[list] ?? []).forEach((m, j) => {

@@ -13,20 +13,26 @@ import type {
 import type { Problems } from "./problems";
 import {
   bucketNameProblem,
+  BUILD_ACCOUNT_NAME_MIN_LENGTH,
   emailProblem,
   EXAMPLE_DOMAIN_SUFFIX,
   EXAMPLE_REFUSAL,
+  FOLDER_ID_PATTERN,
   GCR_REPOSITORIES,
+  IMAGE_BUILDER_ID,
   isGcrRepository,
   locationProblem,
   MAX_CLEANUP_DAYS,
   memberProblem,
+  MIN_CLEANUP_DAYS,
   projectIdProblem,
   repositoryIdProblem,
   roleProblem,
+  SERVICE_ACCOUNT_EMAIL_SUFFIX,
   serviceAccountIdProblem,
   serviceProblem,
   STAGING_PREFIX,
+  WORKLOAD_IDENTITY_POOL_PATTERN,
 } from "./rules";
 import { InfraFileSchema, type BucketEntrySchema, type CleanupSchema, type IamGrantSchema } from "./schemas";
 import type { PathKey, YamlFile } from "./yaml";
@@ -46,7 +52,7 @@ export interface StagingSection {
 type Report = (path: PathKey[], message: string, part?: "key" | "value") => void;
 
 /** The account every dedicated project has (upstream's ensure_staging_gcb). */
-export const IMAGE_BUILDER_ID = "gcb-image-builder";
+export { IMAGE_BUILDER_ID };
 
 /** Bucket names are global: each may be declared by one entry only. */
 function checkBucketOwners(projects: StagingProject[], err: Report): void {
@@ -99,7 +105,7 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
       const p = serviceProblem(s);
       if (p) err([id, "services", i], p);
     });
-    if (entry.folderId !== undefined && !/^[0-9]+$/.test(entry.folderId)) err([id, "folderId"], `folderId "${entry.folderId}" must be a numeric folder id`);
+    if (entry.folderId !== undefined && !FOLDER_ID_PATTERN.test(entry.folderId)) err([id, "folderId"], `folderId "${entry.folderId}" must be a numeric folder id`);
     const iam = readGrants(entry.iam, [id, "iam"], err, policy, { projectId: id });
     const cleanup = readCleanup(entry.cleanup, { olderThanDays: policy.repositoryRetentionDays, dryRun: false }, [id, "cleanup"], err);
     const buckets = readBuckets(entry.buckets, id, err, policy);
@@ -136,7 +142,7 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
         const buildAccount = r?.buildAccount ?? true;
         const rp = repositoryIdProblem(repo);
         if (rp) err(at, rp, "key");
-        else if (buildAccount && (repo.includes(".") || repo.length < 3))
+        else if (buildAccount && (repo.includes(".") || repo.length < BUILD_ACCOUNT_NAME_MIN_LENGTH))
           err(at, `repository "${repo}" cannot name a build account "${buildAccountId(repo)}"; set buildAccount: false`, "key");
         if (buildAccount) {
           const account = buildAccountId(repo);
@@ -156,7 +162,7 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
         (r?.writerAccounts ?? []).forEach((a, i) => {
           const ap = emailProblem(a);
           if (ap) err([...at, "writerAccounts", i], `writerAccounts entry ${ap}`);
-          else if (!a.endsWith(".gserviceaccount.com")) err([...at, "writerAccounts", i], `writerAccounts entry ${a} must be a service account (…gserviceaccount.com); people push through a writers group`);
+          else if (!a.endsWith(SERVICE_ACCOUNT_EMAIL_SUFFIX)) err([...at, "writerAccounts", i], `writerAccounts entry ${a} must be a service account (…gserviceaccount.com); people push through a writers group`);
         });
         if (r?.writers !== undefined) writersProblem(r.writers, [...at, "writers"]);
         const writers = r?.writerAccounts !== undefined ? undefined : (r?.writers ?? `k8s-infra-staging-${repo}@${policy.domain}`);
@@ -179,7 +185,7 @@ export function readInfra(file: YamlFile, policy: CatalogPolicy, problems: Probl
           err(at, `builder account ${accountId} must set workloadIdentityPool (the CI cluster whose pods run as it)`, "key");
           return { accountId, workloadIdentityPool: "", iam: [] };
         }
-        if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]\.svc\.id\.goog$/.test(a.workloadIdentityPool))
+        if (!WORKLOAD_IDENTITY_POOL_PATTERN.test(a.workloadIdentityPool))
           err([...at, "workloadIdentityPool"], `workloadIdentityPool "${a.workloadIdentityPool}" must be a pool such as k8s-infra-prow-build.svc.id.goog`);
         return { accountId, workloadIdentityPool: a.workloadIdentityPool, iam: readGrants(a.iam, [...at, "iam"], err, policy) };
       });
@@ -229,8 +235,8 @@ function readBuckets(
       if (np) err(at, np, "key");
       if (defaults.includes(name) && b?.private !== undefined)
         err([...at, "private"], `${name} is a default staging bucket: its public read is part of the staging design; only iam and retentionDays may be set`, "key");
-      if (b?.retentionDays !== undefined && (b.retentionDays < 1 || b.retentionDays > MAX_CLEANUP_DAYS))
-        err([...at, "retentionDays"], `retentionDays must be 1 to ${MAX_CLEANUP_DAYS}`);
+      if (b?.retentionDays !== undefined && (b.retentionDays < MIN_CLEANUP_DAYS || b.retentionDays > MAX_CLEANUP_DAYS))
+        err([...at, "retentionDays"], `retentionDays must be ${MIN_CLEANUP_DAYS} to ${MAX_CLEANUP_DAYS}`);
       const keepObjects = b?.keepObjects ?? false;
       if (defaults.includes(name)) {
         if (b?.keepObjects !== undefined)
@@ -238,7 +244,7 @@ function readBuckets(
       } else if (keepObjects && b?.retentionDays !== undefined) {
         err([...at, "keepObjects"], `set either retentionDays or keepObjects: true for ${name}, not both`, "key");
       } else if (!keepObjects && b?.retentionDays === undefined) {
-        err(at, `extra bucket ${name} must say how long its objects live: retentionDays: N (1 to ${MAX_CLEANUP_DAYS}), or keepObjects: true to keep them with no lifecycle rule`, "key");
+        err(at, `extra bucket ${name} must say how long its objects live: retentionDays: N (${MIN_CLEANUP_DAYS} to ${MAX_CLEANUP_DAYS}), or keepObjects: true to keep them with no lifecycle rule`, "key");
       }
       const iam = readGrants(b?.iam, [...at, "iam"], err, policy);
       return {
@@ -256,7 +262,7 @@ function readBuckets(
 function readCleanup(raw: z.output<typeof CleanupSchema> | undefined, fallback: Cleanup, at: PathKey[], err: Report): Cleanup {
   if (!raw) return fallback;
   const days = raw.olderThanDays ?? fallback.olderThanDays;
-  if (raw.olderThanDays !== undefined && (days < 1 || days > MAX_CLEANUP_DAYS))
-    err([...at, "olderThanDays"], `cleanup.olderThanDays must be 1 to ${MAX_CLEANUP_DAYS} (it is ${days})`);
+  if (raw.olderThanDays !== undefined && (days < MIN_CLEANUP_DAYS || days > MAX_CLEANUP_DAYS))
+    err([...at, "olderThanDays"], `cleanup.olderThanDays must be ${MIN_CLEANUP_DAYS} to ${MAX_CLEANUP_DAYS} (it is ${days})`);
   return { olderThanDays: days, dryRun: raw.dryRun ?? fallback.dryRun };
 }
