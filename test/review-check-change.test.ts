@@ -138,7 +138,7 @@ describe("npm run check-change (the command, in a git repository)", () => {
 
   it("a branch that breaks validation (a bad digest): exit 1 with the FILE:LINE:COL error", () => {
     expect(brokenErrors).toHaveLength(1);
-    expect(brokenErrors[0]).toMatch(/^images\/k8s-staging-kind\/images\.yaml:6:\d+: error: /);
+    expect(brokenErrors[0]).toMatch(/^images\/k8s-staging-kind\/images\.yaml:7:\d+: error: /);
     git("checkout", "-q", "broken");
     const r = checkChange("--base", "main", "--catalog", catalog);
     expect(r.status).toBe(1);
