@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Presubmit of a catalog change: needs no credentials, so it runs for pull requests from forks.
 # Runs, on the head commit: validate, check-change (against the base), the offline policy check;
-# then the plan of the base and of the head, their diff and the pull-request markdown.
+# then the plan of the base and of the head, their diff and the pull-request markdown
+# (the checks, the Promotions of the changed images.yaml files, the plan's changes).
 # Writes <out>/plan.md (the comment to post), <out>/plan.txt (the diff) and <out>/summary.txt.
 # Exit: 0 when every check passes; otherwise the first failing check's code
 # (1 catalog errors or change-rule violations, 2 usage, 3 a protected deletion, 4 policy violations).
@@ -73,14 +74,19 @@ step() {
 
 step validate program validate --catalog "$HEAD_CATALOG" --stack "$STACK"
 # check-change diffs BASE...HEAD in the head worktree (its HEAD is the head commit).
-step check-change program check-change --base "$BASE" --catalog "$HEAD_CATALOG" --stack "$STACK"
+# It also writes the Promotions section (what each changed images.yaml promotes) for the comment.
+step check-change program check-change --base "$BASE" --catalog "$HEAD_CATALOG" --stack "$STACK" --markdown "$WORK/promotions.md"
 step policy program policy --catalog "$HEAD_CATALOG" --stack "$STACK"
+# One comment holds the checks (a few rows), the Promotions and the plan: the plan gets what is left.
+PROMOTIONS_BYTES=0
+[[ -f "$WORK/promotions.md" ]] && PROMOTIONS_BYTES="$(wc -c <"$WORK/promotions.md")"
+PLAN_LIMIT=$((65536 - 4000 - PROMOTIONS_BYTES))
 if step plan-base program plan --catalog "$BASE_CATALOG" --stack "$STACK" --json "$WORK/base.json"; then
-  step plan program plan --catalog "$HEAD_CATALOG" --stack "$STACK" --diff "$WORK/base.json" --markdown "$WORK/plan.md"
+  step plan program plan --catalog "$HEAD_CATALOG" --stack "$STACK" --diff "$WORK/base.json" --markdown "$WORK/plan.md" --markdown-limit "$PLAN_LIMIT"
   cp "$WORK/plan.out" "$OUT/plan.txt"
 else
   # A base that does not plan (it had errors before this change): show the head's full plan.
-  step plan program plan --catalog "$HEAD_CATALOG" --stack "$STACK" --json "$WORK/head.json" --markdown "$WORK/plan.md"
+  step plan program plan --catalog "$HEAD_CATALOG" --stack "$STACK" --json "$WORK/head.json" --markdown "$WORK/plan.md" --markdown-limit "$PLAN_LIMIT"
 fi
 
 {
@@ -94,6 +100,7 @@ fi
     echo "The job's log (and \`summary.txt\` beside this file) has every message, with file and line."
     echo
   fi
+  [[ -s "$WORK/promotions.md" ]] && cat "$WORK/promotions.md"
   [[ -f "$WORK/plan.md" ]] && cat "$WORK/plan.md"
 } >"$OUT/plan.md"
 

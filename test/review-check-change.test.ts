@@ -169,7 +169,7 @@ describe("npm run check-change (the command, in a git repository)", () => {
     expect(r.status).toBe(2);
     expect(r.err).toEqual([
       "error: give exactly one of --base REF or --files PATH...",
-      "usage: npm run check-change -- (--base REF | --files [A:|M:|D:]PATH...) [--catalog DIR] [--stack NAME]",
+      "usage: npm run check-change -- (--base REF [--markdown FILE] | --files [A:|M:|D:]PATH...) [--catalog DIR] [--stack NAME]",
     ]);
     expect(r.out).toEqual([]);
   });

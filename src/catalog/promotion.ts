@@ -48,12 +48,12 @@ export function readImageSet(file: YamlFile, dir: string, problems: Problems): I
 }
 
 /** Where each destination sits: under which production root, and the path below it. */
-interface Placed {
+export interface Placed {
   root: string;
   rel: string;
 }
 
-function placeDestination(name: string, roots: readonly string[]): Placed | undefined {
+export function placeDestination(name: string, roots: readonly string[]): Placed | undefined {
   for (const root of roots) {
     if (name === root) return { root, rel: "" };
     if (name.startsWith(root + "/")) return { root, rel: name.slice(root.length) };

@@ -3,12 +3,12 @@ import { buildEstate } from "../estate/estate";
 import { PLAN_FILE_VERSION, toPlan, type Plan } from "../estate/plan";
 import { diffPlans } from "../review/diff";
 import { renderListing } from "../review/listing";
-import { renderMarkdown } from "../review/markdown";
+import { COMMENT_LIMIT, renderMarkdown } from "../review/markdown";
 import { renderDiff } from "../review/render-diff";
 import { styleFor } from "../review/style";
 import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, runFromInvocationFolder, UsageError, writeOutputs } from "./common";
 
-const USAGE = "npm run plan -- [--catalog DIR] [--stack NAME] [--json FILE] [--diff BASE.json] [--markdown FILE]";
+const USAGE = "npm run plan -- [--catalog DIR] [--stack NAME] [--json FILE] [--diff BASE.json] [--markdown FILE [--markdown-limit CHARS]]";
 
 function readPlan(file: string): Plan {
   let data: unknown;
@@ -44,7 +44,11 @@ function readPlan(file: string): Plan {
 
 runFromInvocationFolder();
 runCommand(USAGE, () => {
-  const flags = parseFlags(process.argv.slice(2), { values: ["catalog", "stack", "json", "diff", "markdown"] });
+  const flags = parseFlags(process.argv.slice(2), { values: ["catalog", "stack", "json", "diff", "markdown", "markdown-limit"] });
+  // The size the markdown must stay within: a comment's limit, less what is posted beside it (presubmit's checks and promotions).
+  const limitText = flags.values.get("markdown-limit");
+  if (limitText !== undefined && !/^[0-9]{1,9}$/.test(limitText)) throw new UsageError(`--markdown-limit ${limitText} is not a number of characters`);
+  const limit = limitText === undefined ? COMMENT_LIMIT : Math.min(COMMENT_LIMIT, Math.max(2_000, Number(limitText)));
   const basePath = flags.values.get("diff");
   const base = basePath ? readPlan(basePath) : undefined;
   const { stack, config, result } = loadForCommand(flags);
@@ -67,7 +71,7 @@ runCommand(USAGE, () => {
   if (jsonOut) outputs.push({ file: jsonOut, text: JSON.stringify({ version: PLAN_FILE_VERSION, ...plan }, null, 1) + "\n" });
   if (mdOut) {
     const title = base ? `Staging estate: changes on stack ${stack}` : `Staging estate: full plan of stack ${stack}`;
-    outputs.push({ file: mdOut, text: renderMarkdown(diff, title) });
+    outputs.push({ file: mdOut, text: renderMarkdown(diff, title, limit) });
   }
   writeOutputs(outputs);
 

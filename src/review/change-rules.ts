@@ -25,13 +25,18 @@ function declaresImages(catalogDir: string, rel: string): boolean {
   }
 }
 
+/** Matches `<images>/<dir>/images.yaml` of a layout; group 1 is the dir. */
+export function imagesFilePattern(layout: Layout): RegExp {
+  return new RegExp(`^${escape(layout.images)}/([^/]+)/images\\.yaml$`);
+}
+
 /**
  * The change rules of the promotion process: manifests (infra admins) and
  * images.yaml (subprojects) are never changed together, and manifests are not delegated.
  */
 export function checkChangeRules(files: TouchedFile[], catalogDir: string, layout: Layout = LAYOUTS.projects): Violation[] {
   const MANIFEST = new RegExp(`^${escape(layout.manifests)}/([^/]+)/promoter-manifest\\.yaml$`);
-  const IMAGES = new RegExp(`^${escape(layout.images)}/([^/]+)/images\\.yaml$`);
+  const IMAGES = imagesFilePattern(layout);
   const violations: Violation[] = [];
   const images = new Map<string, TouchedFile>();
   for (const f of files) {

@@ -4,7 +4,7 @@ import { showValue, type PlanDiff, type ProjectDiff } from "./diff";
 import { totalsLine } from "./render-diff";
 
 /** GitHub refuses comments over 65,536 characters: the details stop before that. */
-const COMMENT_LIMIT = 65_536;
+export const COMMENT_LIMIT = 65_536;
 const RESERVE = 600;
 /** Lines per project section before it is cut. */
 const MAX_LINES_PER_PROJECT = 120;
@@ -41,12 +41,12 @@ function section(p: ProjectDiff): string {
  * A pull-request comment: a summary table, then each project's details in a
  * collapsible section, as many as fit in one GitHub comment.
  */
-/** The comment, with every control character of a value or name written visibly. */
-export function renderMarkdown(diff: PlanDiff, title: string): string {
-  return composeMarkdown(diff, title).split("\n").map(escapeControl).join("\n");
+/** The comment, with every control character of a value or name written visibly; its details stop before `limit` (less what is placed beside it). */
+export function renderMarkdown(diff: PlanDiff, title: string, limit: number = COMMENT_LIMIT): string {
+  return composeMarkdown(diff, title, limit).split("\n").map(escapeControl).join("\n");
 }
 
-function composeMarkdown(diff: PlanDiff, title: string): string {
+function composeMarkdown(diff: PlanDiff, title: string, limit: number): string {
   const out: string[] = [`### ${title}`, ""];
   if (diff.protectedDeletes.length) {
     out.push(`> [!CAUTION]`, `> This change deletes ${diff.protectedDeletes.length} protected resource(s); it cannot be applied as is:`);
@@ -65,7 +65,7 @@ function composeMarkdown(diff: PlanDiff, title: string): string {
   let shown = 0;
   for (const p of diff.projects) {
     const s = section(p) + "\n";
-    if (text.length + s.length > COMMENT_LIMIT - RESERVE) break;
+    if (text.length + s.length > limit - RESERVE) break;
     text += s;
     shown++;
   }
