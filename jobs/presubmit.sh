@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Presubmit of a catalog change: needs no credentials, so it runs for pull requests from forks.
-# Runs, on the head commit: validate, check-change (against the base), the offline policy check;
-# then the plan of the base and of the head, their diff and the pull-request markdown
-# (the checks, the Promotions of the changed images.yaml files, the plan's changes).
+# Runs, on the head commit: validate, check-change (against the base), the offline policy check,
+# sync-manifests (dry run), the write-access changes against the base; then the plan of the base
+# and of the head, their diff and the pull-request markdown (the checks, the Promotions of the
+# changed images.yaml files, the Write access changes, the plan's changes).
 # Writes <out>/plan.md (the comment to post), <out>/plan.txt (the diff) and <out>/summary.txt.
 # Exit: 0 when every check passes; otherwise the first failing check's code
-# (1 catalog errors or change-rule violations, 2 usage, 3 a protected deletion, 4 policy violations).
+# (1 catalog errors, change-rule violations or manifests out of sync, 2 usage, 3 a protected deletion, 4 policy violations).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 USAGE="npm run presubmit -- --catalog DIR --base REF --head REF [--stack NAME] [--out DIR]"
@@ -77,10 +78,16 @@ step validate program validate --catalog "$HEAD_CATALOG" --stack "$STACK"
 # It also writes the Promotions section (what each changed images.yaml promotes) for the comment.
 step check-change program check-change --base "$BASE" --catalog "$HEAD_CATALOG" --stack "$STACK" --markdown "$WORK/promotions.md"
 step policy program policy --catalog "$HEAD_CATALOG" --stack "$STACK"
+# Every manifest sends each path to every production root exactly once (a dry run: exit 1 when not).
+step sync-manifests program sync-manifests --catalog "$HEAD_CATALOG" --stack "$STACK"
+# Who gains or loses a push to each registry: the Write access section of the comment.
+step access program access --catalog "$HEAD_CATALOG" --stack "$STACK" --changes "$BASE_CATALOG" --markdown "$WORK/access.md"
 # One comment holds the checks (a few rows), the Promotions and the plan: the plan gets what is left.
 PROMOTIONS_BYTES=0
 [[ -f "$WORK/promotions.md" ]] && PROMOTIONS_BYTES="$(wc -c <"$WORK/promotions.md")"
-PLAN_LIMIT=$((65536 - 4000 - PROMOTIONS_BYTES))
+ACCESS_BYTES=0
+[[ -f "$WORK/access.md" ]] && ACCESS_BYTES="$(wc -c <"$WORK/access.md")"
+PLAN_LIMIT=$((65536 - 4000 - PROMOTIONS_BYTES - ACCESS_BYTES))
 if step plan-base program plan --catalog "$BASE_CATALOG" --stack "$STACK" --json "$WORK/base.json"; then
   step plan program plan --catalog "$HEAD_CATALOG" --stack "$STACK" --diff "$WORK/base.json" --markdown "$WORK/plan.md" --markdown-limit "$PLAN_LIMIT"
   cp "$WORK/plan.out" "$OUT/plan.txt"
@@ -101,6 +108,7 @@ fi
     echo
   fi
   [[ -s "$WORK/promotions.md" ]] && cat "$WORK/promotions.md"
+  [[ -s "$WORK/access.md" ]] && cat "$WORK/access.md"
   [[ -f "$WORK/plan.md" ]] && cat "$WORK/plan.md"
 } >"$OUT/plan.md"
 

@@ -131,8 +131,38 @@ describe("npm run access on the example catalog", () => {
     for (const args of [[], ["--registry", CHARTS, "--member", "frank@example.com"], ["--bogus", "x"]]) {
       const r = access(args);
       expect(r.status, args.join(" ")).toBe(2);
-      expect(r.stderr).toContain("usage: npm run access -- [--catalog DIR] [--stack NAME] (--registry ADDRESS | --member EMAIL)");
+      expect(r.stderr).toContain("usage: npm run access -- [--catalog DIR] [--stack NAME] (--registry ADDRESS | --member EMAIL | --changes BASE_CATALOG_DIR [--markdown FILE])");
     }
+  });
+
+  it("--changes BASE: a writer replaced in a group is one added and one removed pusher, in the log and the Write access markdown", () => {
+    const base = copyBundled();
+    const head = copyBundled();
+    const groups = path.join(head, "groups", "sig-k8s-infra", "groups.yaml");
+    const text = fs.readFileSync(groups, "utf8");
+    const marker = "ACL for staging Helm charts in the shared charts repository\n    settings:\n      ReconcileMembers: \"true\"\n    members:\n      - frank@example.com\n";
+    expect(text).toContain(marker);
+    fs.writeFileSync(groups, text.replace(marker, marker.replace("frank@", "mallory@")));
+    const md = path.join(head, "..", `access-${path.basename(head)}.md`);
+    const r = access(["--catalog", head, "--changes", base, "--markdown", md]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      `${CHARTS}: + user:mallory@example.com (member) via group:k8s-infra-staging-charts@example.com`,
+      `${CHARTS}: - user:frank@example.com (member) via group:k8s-infra-staging-charts@example.com`,
+      "write access: 2 changes in 1 registries",
+    ]);
+    expect(fs.readFileSync(md, "utf8")).toBe(
+      "### Write access\n\nThis change alters who can push to 1 registry:\n\n" +
+        `- \`${CHARTS}\`: 1 added, 1 removed\n` +
+        "  - \\+ `user:mallory@example.com (member) via group:k8s-infra-staging-charts@example.com`\n" +
+        "  - \\- `user:frank@example.com (member) via group:k8s-infra-staging-charts@example.com`\n\n",
+    );
+    // unchanged: an empty section
+    const same = access(["--catalog", base, "--changes", base, "--markdown", md]);
+    expect(same.status).toBe(0);
+    expect(lines(same.stdout)).toEqual(["write access: unchanged"]);
+    expect(fs.readFileSync(md, "utf8")).toBe("");
+    fs.rmSync(md);
   });
 
   it("a catalog error: FILE:LINE:COL: error: lines, exit 1", () => {

@@ -1,18 +1,22 @@
-import { accessOf, findRegistry, knownMember, memberEmail, memberReach, reachReport, registryReport } from "../estate/access";
+import { accessChanges, accessChangesMarkdown, accessOf, findRegistry, knownMember, memberEmail, memberReach, reachReport, registryReport } from "../estate/access";
 import { buildEstate } from "../estate/estate";
 import { toPlan } from "../estate/plan";
 import { guardResources } from "../policy/offline";
 import { escapeControl } from "../catalog/problems";
+import * as fs from "node:fs";
 import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, runFromInvocationFolder, UsageError } from "./common";
 
-const USAGE = "npm run access -- [--catalog DIR] [--stack NAME] (--registry ADDRESS | --member EMAIL)";
+const USAGE = "npm run access -- [--catalog DIR] [--stack NAME] (--registry ADDRESS | --member EMAIL | --changes BASE_CATALOG_DIR [--markdown FILE])";
 
 runFromInvocationFolder();
 runCommand(USAGE, () => {
-  const flags = parseFlags(process.argv.slice(2), { values: ["catalog", "stack", "registry", "member"] });
+  const flags = parseFlags(process.argv.slice(2), { values: ["catalog", "stack", "registry", "member", "changes", "markdown"] });
   const registryArg = flags.values.get("registry");
   const memberArg = flags.values.get("member");
-  if ((registryArg === undefined) === (memberArg === undefined)) throw new UsageError("give exactly one of --registry ADDRESS or --member EMAIL");
+  const changesArg = flags.values.get("changes");
+  const mdOut = flags.values.get("markdown");
+  if ([registryArg, memberArg, changesArg].filter((x) => x !== undefined).length !== 1) throw new UsageError("give exactly one of --registry ADDRESS, --member EMAIL or --changes BASE_CATALOG_DIR");
+  if (mdOut !== undefined && changesArg === undefined) throw new UsageError("--markdown goes with --changes BASE_CATALOG_DIR");
   const { stack, config, result } = loadForCommand(flags);
   printProblems(result.problems);
   if (!result.catalog) {
@@ -21,6 +25,19 @@ runCommand(USAGE, () => {
   }
   const access = accessOf(guardResources(toPlan(buildEstate(result.catalog, config, stack))), result.catalog);
   const out = (lines: string[]) => process.stdout.write(lines.map(escapeControl).join("\n") + "\n");
+  if (changesArg !== undefined) {
+    const baseFlags = { ...flags, values: new Map(flags.values) };
+    baseFlags.values.set("catalog", changesArg);
+    const base = loadForCommand(baseFlags);
+    // A base that does not load (it had errors before this change) has no access to compare with.
+    const baseAccess = base.result.catalog ? accessOf(guardResources(toPlan(buildEstate(base.result.catalog, base.config, stack))), base.result.catalog) : undefined;
+    const changes = baseAccess ? accessChanges(baseAccess, access) : [];
+    if (mdOut !== undefined) fs.writeFileSync(mdOut, accessChangesMarkdown(changes));
+    const n = changes.reduce((k, c) => k + c.added.length + c.removed.length, 0);
+    for (const c of changes) out([...c.added.map((x) => `${c.registry}: + ${x}`), ...c.removed.map((x) => `${c.registry}: - ${x}`)]);
+    out([baseAccess ? (n === 0 ? "write access: unchanged" : `write access: ${n} changes in ${changes.length} registries`) : "write access: the base catalog does not load; nothing to compare"]);
+    return EXIT.ok;
+  }
   if (registryArg !== undefined) {
     const registry = findRegistry(access, registryArg);
     if (!registry) {

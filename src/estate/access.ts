@@ -191,3 +191,75 @@ export function memberReach(access: Access, email: string): Reach[] {
 export function reachReport(reach: Reach[]): string[] {
   return reach.map((r) => `${r.registry.address}  ${r.role}${r.scope.kind === "repository" ? "" : " " + scopeText(r.scope)}, ${r.path}`);
 }
+
+/**
+ * Every way into each registry, flattened to one text per pusher: a grant's member, and beneath
+ * it each person of its group or each identity that may act as its account, with the path.
+ */
+export function writeAccessByRegistry(access: Access): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const registry of access.registries) {
+    const entries = new Set<string>();
+    let top = "";
+    let mid = "";
+    for (const line of registryReport(access, registry)) {
+      const depth = line.length - line.trimStart().length;
+      const text = line.trim();
+      if (text.startsWith("(")) continue;
+      if (depth === 0) {
+        top = text.split("  ")[0]!;
+        entries.add(`${top} (${text.split("  ")[1]})`);
+      } else if (depth === 2) {
+        mid = text.split("  ")[0]!.replace(/ \((member|manager)\)$/, "");
+        entries.add(`${text.replace(/  roles\/\S+ on service account \S+ \(may act as it\)$/, " (may act as it)")} via ${top}`);
+      } else entries.add(`${text} via ${mid}, via ${top}`);
+    }
+    out.set(registry.address, entries);
+  }
+  return out;
+}
+
+export interface AccessChange {
+  registry: string;
+  added: string[];
+  removed: string[];
+}
+
+/** What a change adds to and removes from who can push to each registry (registries new or gone included). */
+export function accessChanges(base: Access, head: Access): AccessChange[] {
+  const before = writeAccessByRegistry(base);
+  const after = writeAccessByRegistry(head);
+  const names = [...new Set([...before.keys(), ...after.keys()])].sort();
+  const changes: AccessChange[] = [];
+  for (const registry of names) {
+    const b = before.get(registry) ?? new Set<string>();
+    const a = after.get(registry) ?? new Set<string>();
+    const added = [...a].filter((x) => !b.has(x)).sort();
+    const removed = [...b].filter((x) => !a.has(x)).sort();
+    if (added.length || removed.length) changes.push({ registry, added, removed });
+  }
+  return changes;
+}
+
+const MAX_ACCESS_LINES = 300;
+
+/** The pull request's "Write access" markdown section; empty when nobody gains or loses a push. */
+export function accessChangesMarkdown(changes: AccessChange[]): string {
+  if (changes.length === 0) return "";
+  const code = (s: string) => "`" + s.replace(/`/g, "'") + "`";
+  const lines = ["### Write access", "", `This change alters who can push to ${changes.length} ${changes.length === 1 ? "registry" : "registries"}:`, ""];
+  let listed = 0;
+  let left = 0;
+  for (const c of changes) {
+    if (listed >= MAX_ACCESS_LINES) {
+      left += c.added.length + c.removed.length;
+      continue;
+    }
+    lines.push(`- ${code(c.registry)}: ${c.added.length} added, ${c.removed.length} removed`);
+    for (const x of c.added) lines.push(`  - \\+ ${code(x)}`);
+    for (const x of c.removed) lines.push(`  - \\- ${code(x)}`);
+    listed += c.added.length + c.removed.length + 1;
+  }
+  if (left > 0) lines.push(`- … and ${left} more changes in write access; run \`npm run access\` for each registry`);
+  return lines.join("\n") + "\n\n";
+}
