@@ -22,6 +22,20 @@ export function tempDir(prefix = "catalog-"): string {
 }
 
 /** Files of a catalog by relative path; `null` removes a file of the base catalog. */
+/** Every file below `root`, by relative path, with its bytes (as latin1 text). */
+export function snapshot(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (dir: string) => {
+    for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const rel = dir ? `${dir}/${e.name}` : e.name;
+      if (e.isDirectory()) visit(rel);
+      else out.set(rel, fs.readFileSync(path.join(root, rel), "latin1"));
+    }
+  };
+  visit("");
+  return out;
+}
+
 export type Files = Record<string, string | null>;
 
 /** Writes `files` into a new temporary folder and returns its path. */

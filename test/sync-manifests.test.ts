@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { loadCatalog } from "../src/catalog/catalog";
 import { isCoverageProblem, syncManifestText } from "../src/catalog/sync-manifests";
 import { K8SIO, SAMPLE, copySample } from "./fixtures/k8sio/sample";
-import { EXAMPLE_POLICY, PROD_POLICY, REPO_ROOT, tempDir } from "./helpers";
+import { EXAMPLE_POLICY, PROD_POLICY, REPO_ROOT, snapshot, tempDir } from "./helpers";
 
 const TSX = path.join(REPO_ROOT, "node_modules/.bin/tsx");
 
@@ -19,20 +19,6 @@ function run(script: string, ...args: string[]) {
   return { status: r.status, stdout: lines(r.stdout), stderr: lines(r.stderr) };
 }
 const sync = (...args: string[]) => run("sync-manifests.ts", ...args);
-
-/** Every file below `root`, by relative path, with its bytes. */
-function snapshot(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (dir: string) => {
-    for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
-      const rel = dir ? `${dir}/${e.name}` : e.name;
-      if (e.isDirectory()) visit(rel);
-      else out.set(rel, fs.readFileSync(path.join(root, rel), "latin1"));
-    }
-  };
-  visit("");
-  return out;
-}
 
 function copyProjects(): string {
   const root = tempDir("sync-");

@@ -32,7 +32,8 @@ export const LAYOUTS: Record<LayoutName, Layout> = {
 
 export class LayoutError extends Error {}
 
-function exists(root: string, rel: string): boolean {
+/** Whether `rel` names anything (a file, folder or link) under `root`. */
+export function exists(root: string, rel: string): boolean {
   try {
     fs.lstatSync(path.join(root, rel));
     return true;

@@ -41,7 +41,7 @@ export function runFromInvocationFolder(): void {
   const event = process.env.npm_lifecycle_event;
   if (cwd && event && COMMANDS.includes(event) && fs.existsSync(cwd)) process.chdir(cwd);
 }
-const COMMANDS = ["validate", "plan", "check-change", "migrate", "bench", "schemas", "policy", "import-spec", "sync-manifests", "access"];
+const COMMANDS = ["validate", "plan", "check-change", "migrate", "bench", "schemas", "policy", "import-spec", "sync-manifests", "new-staging", "access"];
 
 export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
   const out: ParsedFlags = { values: new Map(), switches: new Set(), lists: new Map() };
