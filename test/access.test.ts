@@ -163,6 +163,13 @@ describe("npm run access on the example catalog", () => {
     expect(lines(same.stdout)).toEqual(["write access: unchanged"]);
     expect(fs.readFileSync(md, "utf8")).toBe("");
     fs.rmSync(md);
+    // a --markdown that cannot be written (a folder, a missing folder): one line, exit 2
+    for (const bad of [base, path.join(base, "no-such-folder", "w.md")]) {
+      const r2 = access(["--catalog", base, "--changes", base, "--markdown", bad]);
+      expect(r2.status, r2.stderr).toBe(2);
+      expect(r2.stderr).not.toMatch(/\n\s+at /);
+      expect(r2.stderr.split("\n").find((l) => l.startsWith("error:"))).toMatch(/^error: cannot write .*: (it is a folder|its folder does not exist)$/);
+    }
   });
 
   it("a catalog error: FILE:LINE:COL: error: lines, exit 1", () => {

@@ -3,8 +3,7 @@ import { buildEstate } from "../estate/estate";
 import { toPlan } from "../estate/plan";
 import { guardResources } from "../policy/offline";
 import { escapeControl } from "../catalog/problems";
-import * as fs from "node:fs";
-import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, runFromInvocationFolder, UsageError } from "./common";
+import { countLine, EXIT, loadForCommand, parseFlags, printProblems, runCommand, runFromInvocationFolder, UsageError, writeOutputs } from "./common";
 
 const USAGE = "npm run access -- [--catalog DIR] [--stack NAME] (--registry ADDRESS | --member EMAIL | --changes BASE_CATALOG_DIR [--markdown FILE])";
 
@@ -32,7 +31,7 @@ runCommand(USAGE, () => {
     // A base that does not load (it had errors before this change) has no access to compare with.
     const baseAccess = base.result.catalog ? accessOf(guardResources(toPlan(buildEstate(base.result.catalog, base.config, stack))), base.result.catalog) : undefined;
     const changes = baseAccess ? accessChanges(baseAccess, access) : [];
-    if (mdOut !== undefined) fs.writeFileSync(mdOut, accessChangesMarkdown(changes));
+    if (mdOut !== undefined) writeOutputs([{ file: mdOut, text: accessChangesMarkdown(changes) }]);
     const n = changes.reduce((k, c) => k + c.added.length + c.removed.length, 0);
     for (const c of changes) out([...c.added.map((x) => `${c.registry}: + ${x}`), ...c.removed.map((x) => `${c.registry}: - ${x}`)]);
     out([baseAccess ? (n === 0 ? "write access: unchanged" : `write access: ${n} changes in ${changes.length} registries`) : "write access: the base catalog does not load; nothing to compare"]);
